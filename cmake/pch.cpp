@@ -1,0 +1,1 @@
+// The object that carries souk_pch (see cmake/pch.hpp).

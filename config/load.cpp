@@ -1,0 +1,483 @@
+#include "config/load.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+extern char** environ;
+
+namespace souk::config {
+namespace {
+
+// -- value parsers: each returns an empty string or what is allowed ----------------------------
+
+std::string parse_int(const std::string& text, long long lo, long long hi, long long& out) {
+  auto allowed = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+  if (text.empty() || text.size() > 20)
+    return allowed;
+  errno = 0;
+  char* end = nullptr;
+  auto value = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end != text.c_str() + text.size() || value < lo || value > hi)
+    return allowed;
+  out = value;
+  return {};
+}
+
+/// Makes the `apply` function of an integer setting that stores into `field(settings)`.
+template <class Field>
+auto int_apply(long long lo, long long hi, Field field) {
+  return [lo, hi, field](settings& s, const std::string& text) -> std::string {
+    long long value = 0;
+    if (auto err = parse_int(text, lo, hi, value); !err.empty())
+      return err;
+    field(s, value);
+    return {};
+  };
+}
+
+std::string quote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
+// -- the table of settings ----------------------------------------------------------------------
+
+struct setting_def {
+  std::string section;
+  std::string key;
+  std::vector<std::string> aliases; ///< extra flags (the short ones API.md fixes)
+  std::string help;
+  std::function<std::string(settings&, const std::string&)> apply;
+  std::function<std::string(const settings&)> show; ///< a TOML value
+  bool is_list = false;
+
+  std::string name() const { return section + "." + key; }
+  std::string flag() const {
+    auto text = "--" + section + "-" + key;
+    std::replace(text.begin(), text.end(), '_', '-');
+    return text;
+  }
+  std::string env() const {
+    auto text = "SOUK_" + section + "_" + key;
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return text;
+  }
+};
+
+std::string endpoint_apply(endpoint& field, const std::string& text) {
+  auto parsed = parse_endpoint(text, true);
+  if (!parsed)
+    return "HOST:PORT with a port in 0..65535 (0: any free port), IPv6 hosts in brackets";
+  field = *parsed;
+  return {};
+}
+
+bool valid_node_name(const std::string& name) {
+  if (name.empty() || name.size() > 32)
+    return false;
+  auto ok = [](unsigned char c) {
+    return std::isdigit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+  };
+  return std::all_of(name.begin(), name.end(), ok) && std::isalnum(name[0]);
+}
+
+const std::vector<setting_def>& definitions() {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  static const std::vector<setting_def> defs = {
+    {"node", "name", {"--node"}, "this node's name in the cluster",
+     [](settings& s, const std::string& v) -> std::string {
+       if (!valid_node_name(v))
+         return "1 to 32 characters of a-z, 0-9, '-' and '_', starting with a letter or digit";
+       s.node.name = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.node.name); }},
+    {"node", "data", {"--data"}, "folder of the node's SQLite file and other state",
+     [](settings& s, const std::string& v) -> std::string {
+       if (v.empty())
+         return "a folder path";
+       s.node.data_dir = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.node.data_dir); }},
+    {"http", "listen", {"--http"}, "HOST:PORT of the HTTP edge",
+     [](settings& s, const std::string& v) { return endpoint_apply(s.http.listen, v); },
+     [](const settings& s) { return quote(s.http.listen.to_string()); }},
+    {"http", "threads", {}, "Asio threads serving HTTP",
+     int_apply(1, 64, [](settings& s, long long v) { s.http.threads = static_cast<int>(v); }),
+     [](const settings& s) { return std::to_string(s.http.threads); }},
+    {"http", "max_header_bytes", {}, "largest request header block (431 beyond)",
+     int_apply(1024, 1 << 20,
+               [](settings& s, long long v) { s.http.max_header_bytes = std::size_t(v); }),
+     [](const settings& s) { return std::to_string(s.http.max_header_bytes); }},
+    {"http", "max_body_bytes", {}, "largest request body (413 beyond)",
+     int_apply(1024, 64 << 20,
+               [](settings& s, long long v) { s.http.max_body_bytes = std::size_t(v); }),
+     [](const settings& s) { return std::to_string(s.http.max_body_bytes); }},
+    {"http", "read_timeout_ms", {}, "time a client has to send a whole request",
+     int_apply(100, 600'000,
+               [](settings& s, long long v) { s.http.read_timeout = milliseconds(v); }),
+     [](const settings& s) { return std::to_string(s.http.read_timeout.count()); }},
+    {"http", "idle_timeout_ms", {}, "how long a keep-alive connection may wait for a request",
+     int_apply(100, 3'600'000,
+               [](settings& s, long long v) { s.http.idle_timeout = milliseconds(v); }),
+     [](const settings& s) { return std::to_string(s.http.idle_timeout.count()); }},
+    {"http", "max_connections", {}, "open connections at most; more are closed at once",
+     int_apply(1, 1'000'000,
+               [](settings& s, long long v) { s.http.max_connections = std::size_t(v); }),
+     [](const settings& s) { return std::to_string(s.http.max_connections); }},
+    {"http", "drain_timeout_ms", {}, "how long shutdown waits for requests in flight",
+     int_apply(0, 600'000,
+               [](settings& s, long long v) { s.http.drain_timeout = milliseconds(v); }),
+     [](const settings& s) { return std::to_string(s.http.drain_timeout.count()); }},
+    {"cluster", "listen", {"--cluster"}, "HOST:PORT of the CAF middleman for other nodes",
+     [](settings& s, const std::string& v) { return endpoint_apply(s.cluster.listen, v); },
+     [](const settings& s) { return quote(s.cluster.listen.to_string()); }},
+    {"cluster", "seeds", {"--seeds"}, "comma-separated HOST:PORT cluster ports of other nodes",
+     [](settings& s, const std::string& v) -> std::string {
+       std::vector<endpoint> seeds;
+       std::stringstream in{v};
+       std::string item;
+       while (std::getline(in, item, ',')) {
+         if (item.empty())
+           continue;
+         auto parsed = parse_endpoint(item, false);
+         if (!parsed)
+           return "a comma-separated list of HOST:PORT with ports in 1..65535";
+         seeds.push_back(*parsed);
+       }
+       s.cluster.seeds = std::move(seeds);
+       return {};
+     },
+     [](const settings& s) {
+       std::string out = "[";
+       for (auto& seed : s.cluster.seeds)
+         out += (out.size() > 1 ? ", " : "") + quote(seed.to_string());
+       return out + "]";
+     },
+     true},
+    {"actors", "threads", {}, "CAF scheduler threads",
+     int_apply(1, 64, [](settings& s, long long v) { s.actors.threads = static_cast<int>(v); }),
+     [](const settings& s) { return std::to_string(s.actors.threads); }},
+    {"store", "synchronous", {}, "SQLite PRAGMA synchronous: NORMAL or FULL",
+     [](settings& s, const std::string& v) -> std::string {
+       std::string upper = v;
+       std::transform(upper.begin(), upper.end(), upper.begin(),
+                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+       if (upper == "NORMAL")
+         s.store.synchronous = sync_mode::normal;
+       else if (upper == "FULL")
+         s.store.synchronous = sync_mode::full;
+       else
+         return "NORMAL or FULL";
+       return {};
+     },
+     [](const settings& s) {
+       return quote(s.store.synchronous == sync_mode::full ? "FULL" : "NORMAL");
+     }},
+    {"store", "batch_max_writes", {}, "writes at most in one group-commit transaction",
+     int_apply(1, 100'000,
+               [](settings& s, long long v) { s.store.batch_max_writes = std::size_t(v); }),
+     [](const settings& s) { return std::to_string(s.store.batch_max_writes); }},
+    {"store", "batch_max_delay_us", {}, "how long a batch waits for more writes (0: never)",
+     int_apply(0, 1'000'000,
+               [](settings& s, long long v) { s.store.batch_max_delay = microseconds(v); }),
+     [](const settings& s) { return std::to_string(s.store.batch_max_delay.count()); }},
+    {"store", "max_pending_writes", {}, "queued writes at most; more are refused as overload",
+     int_apply(1, 10'000'000,
+               [](settings& s, long long v) { s.store.max_pending_writes = std::size_t(v); }),
+     [](const settings& s) { return std::to_string(s.store.max_pending_writes); }},
+    {"store", "busy_timeout_ms", {}, "how long a reader waits for a lock held by the writer",
+     int_apply(0, 600'000,
+               [](settings& s, long long v) { s.store.busy_timeout = milliseconds(v); }),
+     [](const settings& s) { return std::to_string(s.store.busy_timeout.count()); }},
+    {"catalog", "demo_products", {"--demo-catalog"},
+     "demo products to generate: a count, or auto (2000 when the data folder is new)",
+     [](settings& s, const std::string& v) -> std::string {
+       if (v == "auto") {
+         s.catalog.demo_products.reset();
+         return {};
+       }
+       long long value = 0;
+       if (!parse_int(v, 0, 10'000'000, value).empty())
+         return "auto or an integer in 0..10000000";
+       s.catalog.demo_products = static_cast<int>(value);
+       return {};
+     },
+     [](const settings& s) {
+       return s.catalog.demo_products ? std::to_string(*s.catalog.demo_products)
+                                      : quote("auto");
+     }},
+    {"orders", "hold_seconds", {"--hold-seconds"}, "how long checkout holds stock unpaid",
+     int_apply(1, 7 * 86'400, [](settings& s, long long v) { s.orders.hold = seconds(v); }),
+     [](const settings& s) { return std::to_string(s.orders.hold.count()); }},
+    {"warehouse", "step_seconds", {"--wms-step-seconds"},
+     "length of each simulated warehouse step (0: only ops calls move orders)",
+     int_apply(0, 86'400, [](settings& s, long long v) { s.warehouse.step = seconds(v); }),
+     [](const settings& s) { return std::to_string(s.warehouse.step.count()); }},
+    {"log", "level", {}, "lowest level logged: debug, info, warn or error",
+     [](settings& s, const std::string& v) -> std::string {
+       if (!base::parse_log_level(v, s.log.level))
+         return "debug, info, warn or error";
+       return {};
+     },
+     [](const settings& s) { return quote(base::to_string(s.log.level)); }},
+    {"log", "file", {}, "append log lines to this file (empty: standard error)",
+     [](settings& s, const std::string& v) -> std::string {
+       s.log.file = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.log.file); }},
+    {"admin", "email", {}, "e-mail of the admin account created at first start",
+     [](settings& s, const std::string& v) -> std::string {
+       auto at = v.find('@');
+       if (v.size() > 254 || at == std::string::npos || at == 0 || at + 1 == v.size())
+         return "an e-mail address such as admin@souk.local";
+       s.admin.email = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.admin.email); }},
+    {"admin", "password", {}, "password of that account (empty: generated, logged once)",
+     [](settings& s, const std::string& v) -> std::string {
+       if (!v.empty() && (v.size() < 8 || v.size() > 1024))
+         return "empty, or 8 to 1024 characters";
+       s.admin.password = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.admin.password.empty() ? "" : "********"); }},
+  };
+  return defs;
+}
+
+const setting_def* find_def(const std::string& name) {
+  for (auto& def : definitions())
+    if (def.name() == name)
+      return &def;
+  return nullptr;
+}
+
+std::string keys_of_section(const std::string& section) {
+  std::string out;
+  for (auto& def : definitions())
+    if (def.section == section)
+      out += (out.empty() ? "" : ", ") + def.key;
+  return out;
+}
+
+std::string sections() {
+  std::string out;
+  for (auto& def : definitions())
+    if (out.find("[" + def.section + "]") == std::string::npos)
+      out += (out.empty() ? "[" : ", [") + def.section + "]";
+  return out;
+}
+
+/// Applies `value` for `def`, recording a one-line refusal in `errors`.
+void apply(const setting_def& def, const std::string& value, const std::string& origin,
+           settings& out, std::vector<std::string>& errors) {
+  if (auto allowed = def.apply(out, value); !allowed.empty())
+    errors.push_back("setting " + def.name() + ": value " + quote(value) + " from " + origin +
+                     " is not allowed; expected " + allowed);
+}
+
+/// Reads the TOML file `path` and applies every key, refusing unknown ones.
+void apply_file(const std::string& path, settings& out, std::vector<std::string>& errors) {
+  std::ifstream in{path};
+  if (!in) {
+    errors.push_back("setting --config: cannot read config file " + quote(path));
+    return;
+  }
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML{}.from_config(in);
+  } catch (const std::exception& e) {
+    errors.push_back("config file " + quote(path) + " is not valid TOML: " + e.what());
+    return;
+  }
+  for (auto& item : items) {
+    if (item.name == "++" || item.name == "--")
+      continue; // section markers
+    auto full = item.fullname();
+    auto origin = "config file " + quote(path);
+    if (item.parents.size() != 1) {
+      errors.push_back(origin + ": key " + quote(full) +
+                       " is not allowed; every key belongs in one of the sections " + sections());
+      continue;
+    }
+    auto* def = find_def(full);
+    if (def == nullptr) {
+      auto known = keys_of_section(item.parents.front());
+      errors.push_back(origin + ": unknown key " + quote(full) +
+                       (known.empty() ? "; the sections are " + sections()
+                                      : "; [" + item.parents.front() + "] knows " + known));
+      continue;
+    }
+    if (item.inputs.size() != 1 && !def->is_list) {
+      errors.push_back("setting " + full + " in " + origin + " takes one value, got " +
+                       std::to_string(item.inputs.size()));
+      continue;
+    }
+    std::string value;
+    for (auto& part : item.inputs)
+      value += (value.empty() ? "" : ",") + part;
+    apply(*def, value, origin, out, errors);
+  }
+}
+
+void check_consistency(const settings& s, std::vector<std::string>& errors) {
+  if (s.http.listen == s.cluster.listen && s.http.listen.port != 0)
+    errors.push_back("settings http.listen and cluster.listen are both " +
+                     quote(s.http.listen.to_string()) + "; they must differ");
+}
+
+} // namespace
+
+std::string endpoint::to_string() const {
+  if (host.find(':') != std::string::npos)
+    return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+std::optional<endpoint> parse_endpoint(const std::string& text, bool allow_zero_port) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+      return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos)
+      return std::nullopt; // an IPv6 host must be bracketed
+  }
+  auto host_ok = [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; };
+  if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), host_ok))
+    return std::nullopt;
+  long long value = 0;
+  if (!parse_int(port, allow_zero_port ? 0 : 1, 65535, value).empty())
+    return std::nullopt;
+  return endpoint{host, static_cast<std::uint16_t>(value)};
+}
+
+env_map process_environment() {
+  env_map out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string text{*entry};
+    auto eq = text.find('=');
+    if (eq != std::string::npos)
+      out.emplace(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string to_toml(const settings& values) {
+  std::string out = "# souk node settings (effective values)\n";
+  std::string section;
+  for (auto& def : definitions()) {
+    if (def.section != section) {
+      section = def.section;
+      out += "\n[" + section + "]\n";
+    }
+    out += "# " + def.help + " (" + def.flag() + ", " + def.env() + ")\n";
+    out += def.key + " = " + def.show(values) + "\n";
+  }
+  return out;
+}
+
+load_result load(const std::vector<std::string>& args, const env_map& env) {
+  load_result result;
+  auto& defs = definitions();
+
+  // 1. Flags, parsed first so that --config and --help are known; applied last.
+  CLI::App app{"soukd: one node of the souk marketplace", "soukd"};
+  app.set_version_flag("--version", std::string{"soukd "} + SOUK_VERSION);
+  std::string config_file;
+  bool print_config = false;
+  app.add_option("--config", config_file, "TOML config file (see config/souk.example.toml)");
+  app.add_flag("--print-config", print_config, "print the effective settings as TOML and exit");
+  std::vector<std::string> flag_values(defs.size());
+  std::vector<CLI::Option*> flag_options(defs.size());
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    std::string names = defs[i].flag();
+    for (auto& alias : defs[i].aliases)
+      names += "," + alias;
+    flag_options[i] = app.add_option(names, flag_values[i], defs[i].help + " [" +
+                                                               defs[i].env() + "]");
+  }
+  std::vector<const char*> argv;
+  for (auto& arg : args)
+    argv.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    result.exit_now = true;
+    result.output = app.help();
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.exit_now = true;
+    result.output = std::string{"soukd "} + SOUK_VERSION + "\n";
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.exit_now = true;
+    result.exit_code = 2;
+    result.errors.push_back(std::string{"command line: "} + e.what() + " (see soukd --help)");
+    return result;
+  }
+
+  // 2. The config file.
+  if (!config_file.empty()) {
+    result.values.config_file = config_file;
+    apply_file(config_file, result.values, result.errors);
+  }
+
+  // 3. SOUK_<SECTION>_<KEY> variables; a SOUK_ variable that names no setting is refused.
+  for (auto& [name, value] : env) {
+    if (name.rfind("SOUK_", 0) != 0)
+      continue;
+    auto def = std::find_if(defs.begin(), defs.end(), [&](auto& d) { return d.env() == name; });
+    if (def == defs.end()) {
+      result.errors.push_back("environment variable " + name +
+                              " names no setting; the SOUK_ variables are SOUK_<SECTION>_<KEY> "
+                              "for the keys of soukd --print-config");
+      continue;
+    }
+    apply(*def, value, "environment variable " + name, result.values, result.errors);
+  }
+
+  // 4. Flags.
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    if (flag_options[i]->count() > 0)
+      apply(defs[i], flag_values[i], "flag " + defs[i].flag(), result.values, result.errors);
+
+  check_consistency(result.values, result.errors);
+  if (!result.errors.empty()) {
+    result.exit_now = true;
+    result.exit_code = 2;
+  } else if (print_config) {
+    result.exit_now = true;
+    result.output = to_toml(result.values);
+  }
+  return result;
+}
+
+} // namespace souk::config

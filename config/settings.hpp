@@ -1,0 +1,116 @@
+#pragma once
+
+#include "base/log.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace souk::config {
+
+/// A `HOST:PORT` pair; IPv6 hosts are written in brackets (`[::1]:8080`).
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+
+  /// `HOST:PORT`, bracketing an IPv6 host.
+  std::string to_string() const;
+
+  friend bool operator==(const endpoint& a, const endpoint& b) {
+    return a.host == b.host && a.port == b.port;
+  }
+};
+
+/// Parses `HOST:PORT` with a port in 0..65535 when `allow_zero_port` (0: the OS picks one),
+/// 1..65535 otherwise. Returns nullopt for anything else.
+std::optional<endpoint> parse_endpoint(const std::string& text, bool allow_zero_port);
+
+/// The node's identity and where it keeps its files.
+struct node_settings {
+  std::string name = "n1";
+  std::string data_dir = "./data";
+};
+
+/// The embedded HTTP edge (consumed by http/).
+struct http_settings {
+  endpoint listen{"127.0.0.1", 8080};
+  int threads = 2;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t max_connections = 10'000;
+  std::chrono::milliseconds drain_timeout{10'000};
+};
+
+/// Cluster membership (consumed by runtime/ and cluster/).
+struct cluster_settings {
+  endpoint listen{"127.0.0.1", 7400};
+  std::vector<endpoint> seeds;
+};
+
+/// The CAF actor system.
+struct actor_settings {
+  int threads = 2;
+};
+
+/// `PRAGMA synchronous` of the node's SQLite file.
+enum class sync_mode { normal, full };
+
+/// The node's SQLite store and its group-commit writer (consumed by persistence/).
+struct store_settings {
+  sync_mode synchronous = sync_mode::normal;
+  std::size_t batch_max_writes = 1000;
+  std::chrono::microseconds batch_max_delay{0};
+  std::size_t max_pending_writes = 100'000;
+  std::chrono::milliseconds busy_timeout{5'000};
+};
+
+/// The catalog read model.
+struct catalog_settings {
+  /// Demo products to generate; nullopt means "2,000 when the data folder is new".
+  std::optional<int> demo_products;
+};
+
+/// The order saga.
+struct order_settings {
+  std::chrono::seconds hold{900};
+};
+
+/// The simulated warehouses.
+struct warehouse_settings {
+  /// How long each simulated step takes; zero means steps move only by ops calls.
+  std::chrono::seconds step{30};
+};
+
+/// Log lines (base/log.hpp).
+struct log_settings {
+  base::log_level level = base::log_level::info;
+  std::string file; ///< empty: standard error
+};
+
+/// The admin account created at first start.
+struct admin_settings {
+  std::string email = "admin@souk.local";
+  std::string password; ///< empty: generated and printed once to the log
+};
+
+/// Everything a node is configured with. Each consumer gets only its own part.
+struct settings {
+  std::string config_file; ///< the file these came from, empty if none
+  node_settings node;
+  http_settings http;
+  cluster_settings cluster;
+  actor_settings actors;
+  store_settings store;
+  catalog_settings catalog;
+  order_settings orders;
+  warehouse_settings warehouse;
+  log_settings log;
+  admin_settings admin;
+};
+
+} // namespace souk::config

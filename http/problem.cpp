@@ -1,0 +1,34 @@
+#include "http/problem.hpp"
+
+namespace souk::http {
+
+response make_problem(unsigned status, const std::string& code, const std::string& detail,
+                      const std::string& trace_id, const nlohmann::json& extra) {
+  auto st = static_cast<bhttp::status>(status);
+  nlohmann::ordered_json body = {
+    {"type", "https://souk.dev/problems/" + code},
+    {"title", std::string{bhttp::obsolete_reason(st)}},
+    {"status", status},
+    {"detail", detail},
+    {"code", code},
+    {"trace_id", trace_id},
+  };
+  if (extra.is_object())
+    for (auto& [key, value] : extra.items())
+      body[key] = value;
+  response res{st, 11};
+  res.set(bhttp::field::content_type, "application/problem+json");
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+response make_json(unsigned status, const nlohmann::json& body) {
+  response res{static_cast<bhttp::status>(status), 11};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+} // namespace souk::http

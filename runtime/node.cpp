@@ -1,0 +1,129 @@
+#include "runtime/node.hpp"
+
+#include "actors/api/register.hpp"
+#include "base/log.hpp"
+#include "http/router.hpp"
+#include "http/routes/health.hpp"
+#include "http/server.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+
+namespace souk::runtime {
+
+struct node::parts {
+  std::unique_ptr<persistence::store> store;
+  caf::actor_system_config actor_config;
+  std::unique_ptr<caf::actor_system> actors;
+  std::uint16_t cluster_port = 0;
+  http::router routes;
+  std::unique_ptr<http::server> edge;
+};
+
+node::node(config::settings settings) : settings_(std::move(settings)) {}
+
+node::~node() {
+  stop();
+}
+
+std::uint16_t node::http_port() const {
+  return parts_ && parts_->edge ? parts_->edge->port() : 0;
+}
+
+std::uint16_t node::cluster_port() const {
+  return parts_ ? parts_->cluster_port : 0;
+}
+
+std::string node::start() {
+  if (parts_)
+    return "node already started";
+  parts_ = std::make_unique<parts>();
+  auto& p = *parts_;
+  auto fail = [this](std::string why) {
+    stop();
+    return why;
+  };
+
+  // 1. The store: the data folder, its lock, the schema.
+  auto opened = persistence::store::open(settings_.node.data_dir, settings_.store);
+  if (!opened)
+    return fail(opened.error().message);
+  p.store = std::move(*opened);
+  auto owner = p.store->meta("node");
+  if (!owner)
+    return fail(owner.error().message);
+  if (*owner && **owner != settings_.node.name)
+    return fail("data folder " + settings_.node.data_dir + " belongs to node " + **owner +
+                ", not " + settings_.node.name + "; use another --data or --node " + **owner);
+  if (!*owner) {
+    if (auto st = p.store->set_meta("node", settings_.node.name); !st.ok())
+      return fail(st.message);
+  }
+
+  // 2. The actor system, with the middleman listening for other nodes.
+  p.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(settings_.actors.threads));
+  p.actor_config.set("logger.console-verbosity", caf::atom("quiet"));
+  p.actor_config.set("logger.file-verbosity", caf::atom("quiet"));
+  p.actor_config.load<caf::io::middleman>();
+  actors::register_types(p.actor_config);
+  p.actors = std::make_unique<caf::actor_system>(p.actor_config);
+  auto& cl = settings_.cluster.listen;
+  auto port = p.actors->middleman().open(cl.port, cl.host.c_str(), true);
+  if (!port)
+    return fail("cluster.listen " + cl.to_string() + ": cannot listen: " +
+                p.actors->render(port.error()));
+  p.cluster_port = *port;
+
+  // 3. The HTTP edge, last.
+  http::add_health_routes(p.routes, settings_.node.name, [this]() -> http::readiness {
+    if (!ready_)
+      return {false, "starting or draining"};
+    return {true, {}};
+  });
+  p.edge = std::make_unique<http::server>(settings_.http, p.routes);
+  if (auto err = p.edge->start(); !err.empty())
+    return fail(err);
+
+  ready_ = true;
+  base::log_info("node ready",
+                 {{"http", config::endpoint{settings_.http.listen.host, p.edge->port()}.to_string()},
+                  {"cluster", config::endpoint{cl.host, p.cluster_port}.to_string()},
+                  {"data", settings_.node.data_dir},
+                  {"store", p.store->path()},
+                  {"schema_version", persistence::latest_schema_version()},
+                  {"new_store", p.store->created()}});
+  return {};
+}
+
+void node::stop() {
+  if (!parts_)
+    return;
+  auto& p = *parts_;
+  bool was_ready = ready_.exchange(false);
+  if (was_ready)
+    base::log_info("node stopping");
+  // Reverse order of start: the edge first, so nothing new arrives while the rest stops.
+  if (p.edge) {
+    auto left = p.edge->stop(settings_.http.drain_timeout);
+    if (left > 0)
+      base::log_warn("drain timed out", {{"requests_in_flight", left}});
+  }
+  if (p.actors) {
+    if (p.cluster_port != 0)
+      p.actors->middleman().close(p.cluster_port);
+    p.actors.reset(); // waits for every actor to finish
+  }
+  p.edge.reset();
+  if (p.store) {
+    p.store->close(); // writes everything queued before it returns
+    p.store.reset();
+  }
+  parts_.reset();
+  if (was_ready)
+    base::log_info("node stopped");
+}
+
+} // namespace souk::runtime
