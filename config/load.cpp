@@ -423,6 +423,8 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
       names += "," + alias;
     flag_options[i] = app.add_option(names, flag_values[i], defs[i].help + " [" +
                                                                defs[i].env() + "]");
+    // A flag given twice takes the last value, as with most Unix tools (scripts append).
+    flag_options[i]->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   std::vector<const char*> argv;
   for (auto& arg : args)
