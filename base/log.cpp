@@ -26,8 +26,8 @@ log_state& state() {
 }
 
 std::shared_ptr<spdlog::logger> make_stderr_logger() {
-  auto logger = std::make_shared<spdlog::logger>(
-    "souk", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("souk", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   // The message is a complete JSON object already: spdlog adds nothing but the newline.
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::trace);
@@ -47,14 +47,14 @@ bool parse_log_level(std::string_view text, log_level& out) {
 
 const char* to_string(log_level level) {
   switch (level) {
-    case log_level::debug:
-      return "debug";
-    case log_level::info:
-      return "info";
-    case log_level::warn:
-      return "warn";
-    case log_level::error:
-      return "error";
+  case log_level::debug:
+    return "debug";
+  case log_level::info:
+    return "info";
+  case log_level::warn:
+    return "warn";
+  case log_level::error:
+    return "error";
   }
   return "info";
 }
@@ -66,7 +66,7 @@ std::string init_logging(std::string node, log_level min_level, const std::strin
   } else {
     try {
       logger = std::make_shared<spdlog::logger>(
-        "souk", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
+          "souk", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -111,7 +111,8 @@ void log(log_level level, std::string_view message, const nlohmann::json& fields
     }
   }
   // `replace` keeps a line valid JSON even when a field carries broken UTF-8.
-  logger->log(spdlog::level::info, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  logger->log(spdlog::level::info,
+              line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void flush_log() {

@@ -49,8 +49,7 @@ double through_writer(const std::string& dir, config::sync_mode sync, std::size_
   std::atomic<long> failed{0};
   auto submit = [&](long i) {
     persistence::write_request req;
-    req.ops.emplace_back(
-      persistence::put_snapshot{{"sku", key_of(i), i + 1, 1, state, 0}});
+    req.ops.emplace_back(persistence::put_snapshot{{"sku", key_of(i), i + 1, 1, state, 0}});
     req.done = [&](const persistence::status& s) {
       if (!s.ok())
         ++failed;
@@ -90,11 +89,11 @@ double plain_sqlite(const std::string& dir, config::sync_mode sync, std::size_t 
   std::filesystem::create_directories(dir);
   sqlite3* db = nullptr;
   sqlite3_open((dir + "/plain.db").c_str(), &db);
-  std::string pragmas = std::string{"PRAGMA journal_mode=WAL; PRAGMA synchronous="}
-                        + (sync == config::sync_mode::full ? "FULL" : "NORMAL")
-                        + "; CREATE TABLE snapshots (kind TEXT NOT NULL, key TEXT NOT NULL,"
-                          " version INTEGER NOT NULL, epoch INTEGER NOT NULL, state BLOB NOT NULL,"
-                          " updated_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;";
+  std::string pragmas = std::string{"PRAGMA journal_mode=WAL; PRAGMA synchronous="} +
+                        (sync == config::sync_mode::full ? "FULL" : "NORMAL") +
+                        "; CREATE TABLE snapshots (kind TEXT NOT NULL, key TEXT NOT NULL,"
+                        " version INTEGER NOT NULL, epoch INTEGER NOT NULL, state BLOB NOT NULL,"
+                        " updated_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;";
   sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr);
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db,
@@ -146,8 +145,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--seconds must be in (0, 60]\n");
     return 2;
   }
-  std::filesystem::path scratch = dir.empty() ? std::filesystem::temp_directory_path()
-                                                  / ("souk-bench-" + std::to_string(::getpid()))
+  std::filesystem::path scratch = dir.empty() ? std::filesystem::temp_directory_path() /
+                                                    ("souk-bench-" + std::to_string(::getpid()))
                                               : std::filesystem::path{dir};
   std::printf("| synchronous | writes per transaction | souk writer (writes/s) "
               "| plain SQLite, same run (writes/s) | ratio |\n|---|---|---|---|---|\n");

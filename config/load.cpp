@@ -1,10 +1,17 @@
 #include "config/load.hpp"
 
+#include "config/toml_reader.hpp"
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -18,7 +25,8 @@ namespace {
 
 std::string parse_int(const std::string& text, long long lo, long long hi, long long& out) {
   auto allowed = "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
-  if (text.empty() || text.size() > 20)
+  // strtoll would skip leading blanks; " 4" is refused like "4 ".
+  if (text.empty() || text.size() > 20 || std::isspace(static_cast<unsigned char>(text[0])))
     return allowed;
   errno = 0;
   char* end = nullptr;
@@ -41,12 +49,27 @@ auto int_apply(long long lo, long long hi, Field field) {
   };
 }
 
+/// `text` as a TOML basic string. Control characters are escaped too, so that a value with a
+/// newline keeps an error on one line and a printed config file valid.
 std::string quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"' || c == '\\')
+    if (c == '"' || c == '\\') {
       out += '\\';
-    out += c;
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
   }
   return out + '"';
 }
@@ -294,47 +317,61 @@ void apply(const setting_def& def, const std::string& value, const std::string& 
                      " is not allowed; expected " + allowed);
 }
 
-/// Reads the TOML file `path` and applies every key, refusing unknown ones.
+/// Reads the TOML file `path` and applies every key, refusing unknown ones. The file is read by
+/// our own `toml_reader`: CLI11's config reader (2.1) cuts values at a `#` even inside quotes,
+/// keeps backslash escapes, cannot read an array spread over lines and never reports a syntax
+/// error, so `--print-config` output did not read back as the same settings.
 void apply_file(const std::string& path, settings& out, std::vector<std::string>& errors) {
-  std::ifstream in{path};
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    errors.push_back("setting --config: cannot read config file " + quote(path) +
+                     ": it is a folder");
+    return;
+  }
+  std::ifstream in{path, std::ios::binary};
   if (!in) {
+    errors.push_back("setting --config: cannot read config file " + quote(path) + ": " +
+                     std::strerror(errno));
+    return;
+  }
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  if (in.bad()) {
     errors.push_back("setting --config: cannot read config file " + quote(path));
     return;
   }
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML{}.from_config(in);
-  } catch (const std::exception& e) {
-    errors.push_back("config file " + quote(path) + " is not valid TOML: " + e.what());
+  auto origin = "config file " + quote(path);
+  std::vector<detail::toml_entry> entries;
+  if (auto syntax = detail::toml_reader{text}.read(entries); !syntax.empty()) {
+    errors.push_back(origin + " is not valid TOML: " + syntax);
     return;
   }
-  for (auto& item : items) {
-    if (item.name == "++" || item.name == "--")
-      continue; // section markers
-    auto full = item.fullname();
-    auto origin = "config file " + quote(path);
-    if (item.parents.size() != 1) {
-      errors.push_back(origin + ": key " + quote(full) +
+  for (auto& entry : entries) {
+    std::string full;
+    for (auto& part : entry.path)
+      full += (full.empty() ? "" : ".") + part;
+    auto where = origin + " line " + std::to_string(entry.line);
+    if (entry.path.size() != 2) {
+      errors.push_back(where + ": key " + quote(full) +
                        " is not allowed; every key belongs in one of the sections " + sections());
       continue;
     }
     auto* def = find_def(full);
     if (def == nullptr) {
-      auto known = keys_of_section(item.parents.front());
-      errors.push_back(origin + ": unknown key " + quote(full) +
+      auto known = keys_of_section(entry.path.front());
+      errors.push_back(where + ": unknown key " + quote(full) +
                        (known.empty() ? "; the sections are " + sections()
-                                      : "; [" + item.parents.front() + "] knows " + known));
+                                      : "; [" + entry.path.front() + "] knows " + known));
       continue;
     }
-    if (item.inputs.size() != 1 && !def->is_list) {
-      errors.push_back("setting " + full + " in " + origin + " takes one value, got " +
-                       std::to_string(item.inputs.size()));
+    if (entry.is_array && !def->is_list) {
+      errors.push_back("setting " + full + " in " + where + " takes one value, got an array of " +
+                       std::to_string(entry.values.size()));
       continue;
     }
     std::string value;
-    for (auto& part : item.inputs)
+    for (auto& part : entry.values)
       value += (value.empty() ? "" : ",") + part;
-    apply(*def, value, origin, out, errors);
+    apply(*def, value, where, out, errors);
   }
 }
 
@@ -426,11 +463,13 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
     // A flag given twice takes the last value, as with most Unix tools (scripts append).
     flag_options[i]->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
-  std::vector<const char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.c_str());
+  // CLI11 wants the arguments after the program name, last first. (Its argc/argv overload
+  // throws std::length_error for an empty list.)
+  std::vector<std::string> reversed;
+  for (std::size_t i = args.size(); i > 1; --i)
+    reversed.push_back(args[i - 1]);
   try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     result.exit_now = true;
     result.output = app.help();

@@ -20,8 +20,8 @@ using response = bhttp::response<bhttp::string_body>;
 struct request_context {
   const request& req;
   std::map<std::string, std::string> params; ///< `{name}` segments of the route template
-  std::string trace_id;                       ///< 32 hex digits (from `traceparent` or new)
-  std::string route;                          ///< the matched route template, e.g. /v1/orders/{id}
+  std::string trace_id;                      ///< 32 hex digits (from `traceparent` or new)
+  std::string route;                         ///< the matched route template, e.g. /v1/orders/{id}
 };
 
 /// Delivers a handler's response. Call exactly once, from any thread; the edge posts it back to

@@ -6,12 +6,12 @@ response make_problem(unsigned status, const std::string& code, const std::strin
                       const std::string& trace_id, const nlohmann::json& extra) {
   auto st = static_cast<bhttp::status>(status);
   nlohmann::ordered_json body = {
-    {"type", "https://souk.dev/problems/" + code},
-    {"title", std::string{bhttp::obsolete_reason(st)}},
-    {"status", status},
-    {"detail", detail},
-    {"code", code},
-    {"trace_id", trace_id},
+      {"type", "https://souk.dev/problems/" + code},
+      {"title", std::string{bhttp::obsolete_reason(st)}},
+      {"status", status},
+      {"detail", detail},
+      {"code", code},
+      {"trace_id", trace_id},
   };
   if (extra.is_object())
     for (auto& [key, value] : extra.items())

@@ -18,10 +18,10 @@ public:
 
   /// The outcome of `match`.
   struct match_result {
-    const handler* target = nullptr;           ///< null: no route for this method
-    std::string route;                          ///< the template that matched
+    const handler* target = nullptr; ///< null: no route for this method
+    std::string route;               ///< the template that matched
     std::map<std::string, std::string> params;
-    std::string allow;                          ///< for 405: the methods the path has
+    std::string allow; ///< for 405: the methods the path has
   };
 
   /// Finds the route for `method` and `path` (without the query). When the path exists with

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -26,9 +27,8 @@ using tcp = net::ip::tcp;
 namespace {
 
 bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string random_hex(std::size_t bytes) {
@@ -50,8 +50,8 @@ std::string trace_id_from(std::string_view tp) {
   // version "-" trace-id(32) "-" parent-id(16) "-" flags(2); an all-zero trace id is invalid.
   if (tp.size() >= 55 && tp[2] == '-' && tp[35] == '-' && tp[52] == '-') {
     auto id = tp.substr(3, 32);
-    if (is_hex(tp.substr(0, 2)) && tp.substr(0, 2) != "ff" && is_hex(id)
-        && id != std::string(32, '0'))
+    if (is_hex(tp.substr(0, 2)) && tp.substr(0, 2) != "ff" && is_hex(id) &&
+        id != std::string(32, '0'))
       return std::string{id};
   }
   return random_hex(16);
@@ -64,16 +64,24 @@ class session;
 class server::impl : public std::enable_shared_from_this<server::impl> {
 public:
   impl(const config::http_settings& settings, const router& routes)
-    : settings_(settings), routes_(routes), acceptor_(ioc_) {}
+      : settings_(settings), routes_(routes), acceptor_(net::make_strand(ioc_)) {}
 
   std::string start();
   std::size_t stop(std::chrono::milliseconds timeout);
   void do_accept();
   void forget(session* s);
+  /// Posts `fn` to `ex` unless the loop will never run again; false then.
+  template <class Executor, class Fn>
+  bool post_unless_done(const Executor& ex, Fn&& fn);
 
   const config::http_settings settings_;
   const router& routes_;
   net::io_context ioc_;
+  // Keeps the threads running while every connection waits for its handler: once the drain has
+  // closed the acceptor nothing else may be pending, and `run` would return with answers still
+  // to come.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  // On its own strand, so the accept handler and the close posted by `stop` never overlap.
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
@@ -85,7 +93,21 @@ public:
   std::mutex sessions_mtx_;
   std::list<std::weak_ptr<session>> sessions_;
   std::uint16_t port_ = 0;
+  // Set by ~server once the loop will never run again: a handler answering later drops its
+  // answer instead of posting it into the dead loop (which would keep a cycle loop → handler →
+  // session → server alive forever).
+  std::mutex loop_mtx_;
+  bool loop_done_ = false;
 };
+
+template <class Executor, class Fn>
+bool server::impl::post_unless_done(const Executor& ex, Fn&& fn) {
+  std::lock_guard<std::mutex> guard{loop_mtx_};
+  if (loop_done_)
+    return false;
+  net::post(ex, std::forward<Fn>(fn));
+  return true;
+}
 
 // -- one connection -------------------------------------------------------------------------------
 
@@ -95,12 +117,13 @@ public:
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket socket, std::shared_ptr<server::impl> srv)
-    : stream_(std::move(socket)), srv_(std::move(srv)) {}
+      : srv_(std::move(srv)), stream_(std::move(socket)) {}
 
   std::list<std::weak_ptr<session>>::iterator registration;
 
   void run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->wait_for_request(); });
   }
 
   /// Called by the server at drain: closes the connection now if it waits for a request,
@@ -144,32 +167,29 @@ private:
     parser_->header_limit(static_cast<std::uint32_t>(srv_->settings_.max_header_bytes));
     parser_->body_limit(srv_->settings_.max_body_bytes);
     stream_.expires_after(srv_->settings_.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_read(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == net::error::eof
-        || ec == beast::error::timeout || ec == net::error::operation_aborted)
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted)
       return close();
     auto trace = trace_id_from("");
     if (ec == bhttp::error::header_limit)
-      return reply_and_close(make_problem(431, "header_too_large",
-                                          "request headers exceed " +
-                                            std::to_string(srv_->settings_.max_header_bytes) +
-                                            " bytes",
-                                          trace));
+      return reply_and_close(make_problem(
+          431, "header_too_large",
+          "request headers exceed " + std::to_string(srv_->settings_.max_header_bytes) + " bytes",
+          trace));
     if (ec == bhttp::error::body_limit)
-      return reply_and_close(make_problem(413, "body_too_large",
-                                          "request body exceeds " +
-                                            std::to_string(srv_->settings_.max_body_bytes) +
-                                            " bytes",
-                                          trace));
+      return reply_and_close(make_problem(
+          413, "body_too_large",
+          "request body exceeds " + std::to_string(srv_->settings_.max_body_bytes) + " bytes",
+          trace));
     if (ec)
       return reply_and_close(
-        make_problem(400, "bad_request", "malformed HTTP request: " + ec.message(), trace));
+          make_problem(400, "bad_request", "malformed HTTP request: " + ec.message(), trace));
     dispatch(parser_->release());
   }
 
@@ -181,19 +201,18 @@ private:
     auto target = req_.target();
     auto path = target.substr(0, target.find('?'));
     auto match = srv_->routes_.match(req_.method(), path);
-    request_context ctx{req_, std::move(match.params),
-                        trace_id_from(req_["traceparent"]),
+    request_context ctx{req_, std::move(match.params), trace_id_from(req_["traceparent"]),
                         match.target != nullptr ? match.route : std::string{"unmatched"}};
     started_ = std::chrono::steady_clock::now();
     route_ = ctx.route;
     trace_ = ctx.trace_id;
     if (match.target == nullptr) {
       if (match.allow.empty())
-        return respond(make_problem(404, "not_found",
-                                    "no route for " + std::string{path}, ctx.trace_id));
+        return respond(
+            make_problem(404, "not_found", "no route for " + std::string{path}, ctx.trace_id));
       auto res = make_problem(405, "method_not_allowed",
                               std::string{req_.method_string()} + " is not allowed on " +
-                                std::string{path},
+                                  std::string{path},
                               ctx.trace_id);
       res.set(bhttp::field::allow, match.allow);
       return respond(std::move(res));
@@ -204,22 +223,25 @@ private:
     responder respond_fn = [self, once](response res) {
       if (once->exchange(true))
         return;
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
+      self->srv_->post_unless_done(
+          self->stream_.get_executor(),
+          [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     };
     try {
       (*match.target)(ctx, respond_fn);
     } catch (const std::exception& e) {
-      base::log_error("handler threw", {{"route", ctx.route}, {"error", e.what()},
-                                        {"trace_id", ctx.trace_id}});
+      base::log_error("handler threw",
+                      {{"route", ctx.route}, {"error", e.what()}, {"trace_id", ctx.trace_id}});
       respond_fn(make_problem(500, "internal_error", "the server failed to answer", ctx.trace_id));
     }
   }
 
   void respond(response res) {
     --srv_->in_flight_;
+    if (closed_)
+      return; // killed at the end of the drain: nobody is left to read the answer
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-                .count();
+                  .count();
     base::log_info("request", {{"method", std::string{req_.method_string()}},
                                {"route", route_},
                                {"status", res.result_int()},
@@ -260,6 +282,9 @@ private:
     stream_.close();
   }
 
+  // First, so destroyed last: the stream's timer and socket belong to the server's io_context,
+  // which may go with the last reference to the server (a handler answering after ~server).
+  std::shared_ptr<server::impl> srv_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -270,10 +295,10 @@ private:
   std::chrono::steady_clock::time_point started_;
   bool idle_ = false;
   bool closed_ = false;
-  std::shared_ptr<server::impl> srv_;
 };
 
-// -- server::impl -----------------------------------------------------------------------------------
+// -- server::impl
+// -----------------------------------------------------------------------------------
 
 std::string server::impl::start() {
   beast::error_code ec;
@@ -283,8 +308,8 @@ std::string server::impl::start() {
     tcp::resolver resolver{ioc_};
     auto results = resolver.resolve(settings_.listen.host, "", ec);
     if (ec || results.empty())
-      return "http.listen " + settings_.listen.to_string() + ": cannot resolve host: " +
-             ec.message();
+      return "http.listen " + settings_.listen.to_string() +
+             ": cannot resolve host: " + ec.message();
     address = results.begin()->endpoint().address();
   }
   tcp::endpoint ep{address, settings_.listen.port};
@@ -298,6 +323,7 @@ std::string server::impl::start() {
   if (ec)
     return "http.listen " + settings_.listen.to_string() + ": cannot listen: " + ec.message();
   port_ = acceptor_.local_endpoint().port();
+  work_.emplace(ioc_.get_executor());
   do_accept();
   for (int i = 0; i < settings_.threads; ++i)
     threads_.emplace_back([this] { ioc_.run(); });
@@ -305,31 +331,31 @@ std::string server::impl::start() {
 }
 
 void server::impl::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](
-                                                   beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
-      return;
-    if (!ec) {
-      std::shared_ptr<session> s;
-      {
-        std::lock_guard<std::mutex> guard{self->sessions_mtx_};
-        if (self->sessions_.size() >= self->settings_.max_connections) {
-          ++self->refused_;
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          ++self->accepted_;
-          s = std::make_shared<session>(std::move(socket), self);
-          s->registration = self->sessions_.insert(self->sessions_.end(), s);
-        }
-      }
-      if (s)
-        s->run();
-    } else {
-      base::log_warn("accept failed", {{"error", ec.message()}});
-    }
-    self->do_accept();
-  });
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                           if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
+                             return;
+                           if (!ec) {
+                             std::shared_ptr<session> s;
+                             {
+                               std::lock_guard<std::mutex> guard{self->sessions_mtx_};
+                               if (self->sessions_.size() >= self->settings_.max_connections) {
+                                 ++self->refused_;
+                                 beast::error_code ignored;
+                                 socket.close(ignored);
+                               } else {
+                                 ++self->accepted_;
+                                 s = std::make_shared<session>(std::move(socket), self);
+                                 s->registration = self->sessions_.insert(self->sessions_.end(), s);
+                               }
+                             }
+                             if (s)
+                               s->run();
+                           } else {
+                             base::log_warn("accept failed", {{"error", ec.message()}});
+                           }
+                           self->do_accept();
+                         });
 }
 
 void server::impl::forget(session* s) {
@@ -374,6 +400,7 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  work_.reset();
   ioc_.stop();
   for (auto& t : threads_)
     if (t.joinable())
@@ -385,10 +412,14 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
 // -- server ---------------------------------------------------------------------------------------
 
 server::server(const config::http_settings& settings, const router& routes)
-  : impl_(std::make_shared<impl>(settings, routes)) {}
+    : impl_(std::make_shared<impl>(settings, routes)) {}
 
 server::~server() {
   stop(std::chrono::milliseconds{0});
+  {
+    std::lock_guard<std::mutex> guard{impl_->loop_mtx_};
+    impl_->loop_done_ = true;
+  }
   // A handler that answered after the stop posted its response into the stopped loop; run
   // such leftovers once so their sessions (which own a reference to `impl_`) are released.
   impl_->ioc_.restart();

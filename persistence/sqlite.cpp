@@ -6,62 +6,62 @@ namespace souk::persistence {
 
 const char* to_string(errc code) {
   switch (code) {
-    case errc::ok:
-      return "ok";
-    case errc::folder_unusable:
-      return "folder_unusable";
-    case errc::folder_locked:
-      return "folder_locked";
-    case errc::open_failed:
-      return "open_failed";
-    case errc::not_a_database:
-      return "not_a_database";
-    case errc::read_only:
-      return "read_only";
-    case errc::schema_too_new:
-      return "schema_too_new";
-    case errc::migration_failed:
-      return "migration_failed";
-    case errc::io_error:
-      return "io_error";
-    case errc::fenced:
-      return "fenced";
-    case errc::overloaded:
-      return "overloaded";
-    case errc::closed:
-      return "closed";
-    case errc::constraint:
-      return "constraint";
+  case errc::ok:
+    return "ok";
+  case errc::folder_unusable:
+    return "folder_unusable";
+  case errc::folder_locked:
+    return "folder_locked";
+  case errc::open_failed:
+    return "open_failed";
+  case errc::not_a_database:
+    return "not_a_database";
+  case errc::read_only:
+    return "read_only";
+  case errc::schema_too_new:
+    return "schema_too_new";
+  case errc::migration_failed:
+    return "migration_failed";
+  case errc::io_error:
+    return "io_error";
+  case errc::fenced:
+    return "fenced";
+  case errc::overloaded:
+    return "overloaded";
+  case errc::closed:
+    return "closed";
+  case errc::constraint:
+    return "constraint";
   }
   return "unknown";
 }
 
 errc classify_sqlite(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-      return errc::ok;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return errc::not_a_database;
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return errc::read_only;
-    case SQLITE_CANTOPEN:
-      return errc::open_failed;
-    case SQLITE_CONSTRAINT:
-      return errc::constraint;
-    default:
-      return errc::io_error;
+  case SQLITE_OK:
+  case SQLITE_ROW:
+  case SQLITE_DONE:
+    return errc::ok;
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return errc::not_a_database;
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return errc::read_only;
+  case SQLITE_CANTOPEN:
+    return errc::open_failed;
+  case SQLITE_CONSTRAINT:
+    return errc::constraint;
+  default:
+    return errc::io_error;
   }
 }
 
 // -- statement ------------------------------------------------------------------------------------
 
 statement::statement(statement&& other) noexcept
-  : stmt_(other.stmt_), db_(other.db_), error_(std::move(other.error_)) {
+    : stmt_(other.stmt_), db_(other.db_), error_(std::move(other.error_)) {
   other.stmt_ = nullptr;
 }
 
@@ -117,6 +117,10 @@ void statement::reset() {
 
 std::int64_t statement::column_int(int index) const {
   return sqlite3_column_int64(stmt_, index);
+}
+
+double statement::column_double(int index) const {
+  return sqlite3_column_double(stmt_, index);
 }
 
 std::string statement::column_text(int index) const {

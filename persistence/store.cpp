@@ -22,9 +22,8 @@ result<int> lock_folder(const std::string& dir) {
   auto path = dir + "/LOCK";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return status{errc::folder_unusable,
-                  "data folder " + dir + " is not writable: cannot create " + path + ": " +
-                    errno_text()};
+    return status{errc::folder_unusable, "data folder " + dir + " is not writable: cannot create " +
+                                             path + ": " + errno_text()};
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
     auto n = ::pread(fd, pid, sizeof(pid) - 1, 0);
@@ -32,15 +31,15 @@ result<int> lock_folder(const std::string& dir) {
     auto holder = n > 0 ? std::string{pid, static_cast<std::size_t>(n)} : std::string{"?"};
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
       holder.pop_back();
-    return status{errc::folder_locked, "data folder " + dir +
-                                         " is in use by another process (pid " + holder + ")"};
+    return status{errc::folder_locked,
+                  "data folder " + dir + " is in use by another process (pid " + holder + ")"};
   }
   auto pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0
-      || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     ::close(fd);
-    return status{errc::folder_unusable, "data folder " + dir + " is not writable: " +
-                                           errno_text()};
+    return status{errc::folder_unusable,
+                  "data folder " + dir + " is not writable: " + errno_text()};
   }
   return fd;
 }
@@ -76,11 +75,17 @@ result<std::unique_ptr<store>> store::open(const std::string& data_dir,
   std::unique_ptr<store> self{new store};
   self->lock_fd_ = *lock;
   self->path_ = (std::filesystem::path{data_dir} / file_name).string();
-  self->created_ = !std::filesystem::exists(self->path_, ec);
 
   auto db = open_connection(self->path_, settings, true);
   if (!db)
     return db.error();
+  // New means "never migrated", not "no file": a first start killed before its first
+  // migration leaves an empty file behind, and the next start is still the first.
+  auto version = db->query_int("PRAGMA user_version");
+  if (!version)
+    return status{version.error().code,
+                  "database file " + self->path_ + " is not usable: " + version.error().message};
+  self->created_ = *version == 0;
   if (auto st = migrate(*db); !st.ok())
     return st;
   auto reader = open_connection(self->path_, settings, false);
@@ -116,7 +121,7 @@ result<std::optional<snapshot>> store::load_snapshot(const std::string& kind,
     return status{errc::closed, "the store is closed"};
   status err;
   auto stmt = reader_.prepare(
-    "SELECT version, epoch, state, updated_at FROM snapshots WHERE kind = ?1 AND key = ?2", &err);
+      "SELECT version, epoch, state, updated_at FROM snapshots WHERE kind = ?1 AND key = ?2", &err);
   if (!stmt)
     return err;
   stmt.bind(1, kind).bind(2, key);

@@ -33,7 +33,8 @@ public:
   /// Flushes and closes (see `close`).
   ~store();
 
-  /// True when this open created the database (a new data folder).
+  /// True when this open created the database: a new data folder, or a file that no souk ever
+  /// migrated (an empty file left by a first start that was killed).
   bool created() const { return created_; }
   /// The database file's path.
   const std::string& path() const { return path_; }

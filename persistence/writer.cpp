@@ -15,8 +15,8 @@ ON CONFLICT (kind, key) DO UPDATE
       updated_at = excluded.updated_at
   WHERE excluded.epoch >= snapshots.epoch)sql";
 
-constexpr std::string_view delete_sql
-  = "DELETE FROM snapshots WHERE kind = ?1 AND key = ?2 AND epoch <= ?3";
+constexpr std::string_view delete_sql =
+    "DELETE FROM snapshots WHERE kind = ?1 AND key = ?2 AND epoch <= ?3";
 
 // Errors that concern one write only; anything else (I/O, disk full) fails the whole batch.
 bool write_local(errc code) {
@@ -26,7 +26,7 @@ bool write_local(errc code) {
 } // namespace
 
 writer::writer(connection db, const config::store_settings& settings)
-  : db_(std::move(db)), settings_(settings) {
+    : db_(std::move(db)), settings_(settings) {
   put_ = db_.prepare(put_sql);
   delete_ = db_.prepare(delete_sql);
   thread_ = std::thread{[this] { run(); }};
@@ -43,7 +43,7 @@ status writer::submit(write_request request) {
       return {errc::closed, "the store is shutting down"};
     if (queue_.size() >= settings_.max_pending_writes)
       return {errc::overloaded, "the store's write queue is full (" +
-                                  std::to_string(settings_.max_pending_writes) + " writes)"};
+                                    std::to_string(settings_.max_pending_writes) + " writes)"};
     queue_.push_back(std::move(request));
     ++submitted_;
   }
@@ -85,11 +85,10 @@ void writer::run() {
         return; // stopping, and everything is written
       // Group commit: whatever queued up while the last batch was committing goes in this one.
       // A positive delay trades latency for fuller batches when writers are few.
-      if (settings_.batch_max_delay.count() > 0 && !stopping_
-          && queue_.size() < settings_.batch_max_writes)
-        wake_.wait_for(guard, settings_.batch_max_delay, [&] {
-          return stopping_ || queue_.size() >= settings_.batch_max_writes;
-        });
+      if (settings_.batch_max_delay.count() > 0 && !stopping_ &&
+          queue_.size() < settings_.batch_max_writes)
+        wake_.wait_for(guard, settings_.batch_max_delay,
+                       [&] { return stopping_ || queue_.size() >= settings_.batch_max_writes; });
       auto n = std::min(queue_.size(), settings_.batch_max_writes);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));
@@ -115,8 +114,10 @@ void writer::write_batch(std::vector<write_request>& batch) {
   for (std::size_t i = 0; i < batch.size() && batch_error.ok(); ++i) {
     auto& ops = batch[i].ops;
     // A write of several ops must be atomic within the batch: a savepoint undoes its first
-    // ops when a later one fails. One op needs none (a failed statement changes nothing).
-    bool nested = ops.size() > 1;
+    // ops when a later one fails. One put or delete needs none (a failed statement changes
+    // nothing), but a custom write may run several statements before it fails.
+    bool nested =
+        ops.size() > 1 || (ops.size() == 1 && std::holds_alternative<custom_write>(ops.front()));
     if (nested)
       db_.exec("SAVEPOINT w");
     for (auto& op : ops) {
@@ -140,9 +141,9 @@ void writer::write_batch(std::vector<write_request>& batch) {
   }
   if (!batch_error.ok()) {
     db_.exec("ROLLBACK"); // may fail when SQLite rolled back already: nothing left to undo
-    base::log_error("store batch failed",
-                    {{"writes", batch.size()}, {"code", to_string(batch_error.code)},
-                     {"error", batch_error.message}});
+    base::log_error("store batch failed", {{"writes", batch.size()},
+                                           {"code", to_string(batch_error.code)},
+                                           {"error", batch_error.message}});
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& st = batch_error.ok() || write_local(results[i].code) ? results[i] : batch_error;
@@ -150,8 +151,8 @@ void writer::write_batch(std::vector<write_request>& batch) {
       batch[i].done(st);
   }
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - started)
-                  .count();
+                    std::chrono::steady_clock::now() - started)
+                    .count();
   std::lock_guard<std::mutex> guard{mtx_};
   stats_.writes += batch.size();
   if (batch_error.ok())
@@ -165,8 +166,8 @@ void writer::write_batch(std::vector<write_request>& batch) {
 status writer::apply(const write_op& op) {
   if (auto* put = std::get_if<put_snapshot>(&op)) {
     auto& s = put->value;
-    auto updated = s.updated_at != 0 ? s.updated_at
-                                     : base::unix_millis(std::chrono::system_clock::now());
+    auto updated =
+        s.updated_at != 0 ? s.updated_at : base::unix_millis(std::chrono::system_clock::now());
     put_.reset();
     put_.bind(1, s.kind).bind(2, s.key).bind(3, s.version).bind(4, s.epoch);
     put_.bind_blob(5, s.state).bind(6, updated);
@@ -174,15 +175,30 @@ status writer::apply(const write_op& op) {
     if (!put_.error().ok())
       return put_.error();
     if (db_.changes() == 0)
-      return {errc::fenced, "snapshot " + s.kind + "/" + s.key + " is owned by a newer epoch than " +
-                              std::to_string(s.epoch)};
+      return {errc::fenced, "snapshot " + s.kind + "/" + s.key +
+                                " is owned by a newer epoch than " + std::to_string(s.epoch)};
     return {};
   }
   if (auto* del = std::get_if<delete_snapshot>(&op)) {
     delete_.reset();
     delete_.bind(1, del->kind).bind(2, del->key).bind(3, del->epoch);
     delete_.step();
-    return delete_.error();
+    if (!delete_.error().ok())
+      return delete_.error();
+    if (db_.changes() > 0)
+      return {};
+    // Nothing deleted: either there was nothing (fine, deletes are idempotent) or a newer owner
+    // holds the key, which the stale owner must learn just as for a put.
+    status err;
+    auto newer = db_.prepare("SELECT epoch FROM snapshots WHERE kind = ?1 AND key = ?2", &err);
+    if (!newer)
+      return err;
+    newer.bind(1, del->kind).bind(2, del->key);
+    if (newer.step())
+      return {errc::fenced, "snapshot " + del->kind + "/" + del->key + " is owned by epoch " +
+                                std::to_string(newer.column_int(0)) + ", newer than " +
+                                std::to_string(del->epoch)};
+    return newer.error();
   }
   auto& custom = std::get<custom_write>(op);
   if (!custom.apply)

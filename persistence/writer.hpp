@@ -21,7 +21,8 @@ struct put_snapshot {
   snapshot value;
 };
 
-/// Deletes a snapshot unless the stored one has a higher epoch.
+/// Deletes a snapshot unless the stored one has a higher epoch (then the write is `fenced`).
+/// Deleting a snapshot that does not exist succeeds.
 struct delete_snapshot {
   std::string kind;
   std::string key;
@@ -49,8 +50,8 @@ struct write_request {
 
 /// Counters of the writer, for metrics and benchmarks.
 struct writer_stats {
-  std::uint64_t writes = 0;        ///< writes completed (committed or failed)
-  std::uint64_t batches = 0;       ///< transactions committed
+  std::uint64_t writes = 0;  ///< writes completed (committed or failed)
+  std::uint64_t batches = 0; ///< transactions committed
   std::uint64_t failed_batches = 0;
   std::uint64_t largest_batch = 0;
   std::uint64_t commit_micros = 0; ///< total time spent in batches
@@ -94,8 +95,8 @@ private:
   config::store_settings settings_;
 
   mutable std::mutex mtx_;
-  std::condition_variable wake_;      // the writer thread waits for work
-  std::condition_variable progress_;  // flush() waits for completed writes
+  std::condition_variable wake_;     // the writer thread waits for work
+  std::condition_variable progress_; // flush() waits for completed writes
   std::deque<write_request> queue_;
   bool stopping_ = false;
   std::uint64_t submitted_ = 0; // sequence number of the last accepted write

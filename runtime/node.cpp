@@ -73,8 +73,8 @@ std::string node::start() {
   auto& cl = settings_.cluster.listen;
   auto port = p.actors->middleman().open(cl.port, cl.host.c_str(), true);
   if (!port)
-    return fail("cluster.listen " + cl.to_string() + ": cannot listen: " +
-                p.actors->render(port.error()));
+    return fail("cluster.listen " + cl.to_string() +
+                ": cannot listen: " + p.actors->render(port.error()));
   p.cluster_port = *port;
 
   // 3. The HTTP edge, last.
@@ -88,13 +88,14 @@ std::string node::start() {
     return fail(err);
 
   ready_ = true;
-  base::log_info("node ready",
-                 {{"http", config::endpoint{settings_.http.listen.host, p.edge->port()}.to_string()},
-                  {"cluster", config::endpoint{cl.host, p.cluster_port}.to_string()},
-                  {"data", settings_.node.data_dir},
-                  {"store", p.store->path()},
-                  {"schema_version", persistence::latest_schema_version()},
-                  {"new_store", p.store->created()}});
+  base::log_info(
+      "node ready",
+      {{"http", config::endpoint{settings_.http.listen.host, p.edge->port()}.to_string()},
+       {"cluster", config::endpoint{cl.host, p.cluster_port}.to_string()},
+       {"data", settings_.node.data_dir},
+       {"store", p.store->path()},
+       {"schema_version", persistence::latest_schema_version()},
+       {"new_store", p.store->created()}});
   return {};
 }
 
@@ -112,9 +113,10 @@ void node::stop() {
       base::log_warn("drain timed out", {{"requests_in_flight", left}});
   }
   if (p.actors) {
-    if (p.cluster_port != 0)
-      p.actors->middleman().close(p.cluster_port);
-    p.actors.reset(); // waits for every actor to finish
+    // No explicit middleman().close(cluster_port): closing right after the port was opened (a
+    // failed or short-lived start) races with the BASP broker adopting it, and CAF 0.17.6 then
+    // leaks the doorman (LeakSanitizer). The system's shutdown closes the port with the broker.
+    p.actors.reset(); // waits for every actor to finish, then closes the cluster port
   }
   p.edge.reset();
   if (p.store) {

@@ -11,6 +11,6 @@ struct entity_ref;
 
 CAF_BEGIN_TYPE_ID_BLOCK(souk, caf::first_custom_type_id)
 
-  CAF_ADD_TYPE_ID(souk, (souk::actors::entity_ref))
+CAF_ADD_TYPE_ID(souk, (souk::actors::entity_ref))
 
 CAF_END_TYPE_ID_BLOCK(souk)

@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   // Defaults that suit a demo: any free ports, a scratch data folder.
-  std::vector<std::string> args{"single_node", "--http", "127.0.0.1:0", "--cluster",
-                                "127.0.0.1:0", "--data",  "./single_node_data"};
+  std::vector<std::string> args{"single_node", "--http", "127.0.0.1:0",       "--cluster",
+                                "127.0.0.1:0", "--data", "./single_node_data"};
   args.insert(args.end(), argv + 1, argv + argc); // the caller's flags win: they come last
   auto loaded = config::load(args, {});
   if (loaded.exit_now) {

@@ -25,9 +25,9 @@ public:
   }
 
   actor_fixture()
-    : sys_(make_config(cfg_)),
-      sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
-      self_(sys_, true) {
+      : sys_(make_config(cfg_)),
+        sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+        self_(sys_, true) {
     // nop
   }
 

@@ -1,0 +1,311 @@
+// Every way `config::load` refuses settings: exit code 2, exit_now, and one line that names the
+// setting (or flag, key, variable) and the offending value.
+
+#include "config/load.hpp"
+#include "tests/support/config_test_support.hpp"
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using souk::config::endpoint;
+using souk::config::parse_endpoint;
+using souk::test::accepted;
+using souk::test::joined;
+using souk::test::load_with;
+using souk::test::refused_with;
+using souk::test::temp_dir;
+using souk::test::write_file;
+
+souk::config::load_result load_file(const temp_dir& dir, const std::string& text) {
+  return load_with({"--config", write_file(dir, "souk.toml", text)});
+}
+
+// -- flags ----------------------------------------------------------------------------------------
+
+TEST(ConfigRefusal, UnknownFlagIsRefusedWithItsName) {
+  auto r = load_with({"--node", "n1", "--bogus-flag", "1"});
+  EXPECT_TRUE(refused_with(r, {"command line", "--bogus-flag"}));
+}
+
+TEST(ConfigRefusal, StrayPositionalArgumentIsRefused) {
+  auto r = load_with({"stray"});
+  EXPECT_TRUE(refused_with(r, {"stray"}));
+}
+
+TEST(ConfigRefusal, FlagWithoutItsValueIsRefused) {
+  auto r = load_with({"--node"});
+  EXPECT_TRUE(refused_with(r, {"--node"}));
+}
+
+TEST(ConfigRefusal, BadFlagValueNamesTheSettingTheFlagAndTheValue) {
+  auto r = load_with({"--hold-seconds", "0"});
+  EXPECT_TRUE(
+      refused_with(r, {"orders.hold_seconds", "\"0\"", "flag --orders-hold-seconds", "1..604800"}));
+}
+
+TEST(ConfigRefusal, EveryBadSettingGetsItsOwnLine) {
+  auto r = load_with({"--node", "Bad Name", "--http-threads", "0"}, {{"SOUK_LOG_LEVEL", "loud"}});
+  EXPECT_TRUE(r.exit_now);
+  EXPECT_EQ(r.exit_code, 2);
+  ASSERT_EQ(r.errors.size(), 3u) << joined(r.errors);
+  EXPECT_NE(joined(r.errors).find("node.name"), std::string::npos);
+  EXPECT_NE(joined(r.errors).find("http.threads"), std::string::npos);
+  EXPECT_NE(joined(r.errors).find("log.level"), std::string::npos);
+}
+
+// -- the config file ------------------------------------------------------------------------------
+
+TEST(ConfigRefusal, UnknownFileKeyIsRefusedWithItsNameAndTheKeysOfItsSection) {
+  temp_dir dir;
+  auto r = load_file(dir, "[http]\ncolour = \"blue\"\n");
+  EXPECT_TRUE(refused_with(r, {"http.colour", dir / "souk.toml", "[http] knows", "listen",
+                               "threads", "max_body_bytes", "drain_timeout_ms"}));
+}
+
+TEST(ConfigRefusal, UnknownFileSectionIsRefusedWithTheListOfSections) {
+  temp_dir dir;
+  auto r = load_file(dir, "[nosuch]\nkey = 1\n");
+  EXPECT_TRUE(refused_with(r, {"nosuch.key", "[node]", "[http]", "[store]", "[admin]"}));
+}
+
+TEST(ConfigRefusal, KeyOutsideASectionIsRefused) {
+  temp_dir dir;
+  auto r = load_file(dir, "name = \"n1\"\n[node]\ndata = \"/d\"\n");
+  EXPECT_TRUE(refused_with(r, {"\"name\"", "sections", "[node]"}));
+}
+
+TEST(ConfigRefusal, KeyInANestedSectionIsRefused) {
+  temp_dir dir;
+  auto r = load_file(dir, "[http.extra]\nthreads = 2\n");
+  EXPECT_TRUE(refused_with(r, {"http.extra.threads"}));
+}
+
+TEST(ConfigRefusal, BadFileValueNamesTheFileTheSettingAndTheValue) {
+  temp_dir dir;
+  auto r = load_file(dir, "[store]\nbatch_max_writes = 0\n");
+  EXPECT_TRUE(refused_with(r, {"store.batch_max_writes", "\"0\"", dir / "souk.toml", "1..100000"}));
+}
+
+TEST(ConfigRefusal, ArrayForAScalarKeyIsRefused) {
+  temp_dir dir;
+  auto r = load_file(dir, "[http]\nthreads = [1, 2]\n");
+  EXPECT_TRUE(refused_with(r, {"http.threads", "one value", "array of 2"}));
+  r = load_file(dir, "[http]\nthreads = [4]\n");
+  EXPECT_TRUE(refused_with(r, {"http.threads", "one value"}));
+}
+
+TEST(ConfigRefusal, RepeatedScalarKeyIsRefused) {
+  temp_dir dir;
+  auto r = load_file(dir, "[http]\nthreads = 1\nthreads = 2\n");
+  EXPECT_TRUE(refused_with(r, {"http.threads", "line 3", "line 2"}));
+}
+
+TEST(ConfigRefusal, SameKeyInARepeatedSectionIsRefused) {
+  temp_dir dir;
+  auto r = load_file(dir, "[http]\nthreads = 1\n[node]\nname = \"a\"\n[http]\nthreads = 2\n");
+  EXPECT_TRUE(refused_with(r, {"http.threads"}));
+}
+
+TEST(ConfigRefusal, MissingConfigFileIsRefusedWithItsPath) {
+  temp_dir dir;
+  auto r = load_with({"--config", dir / "missing.toml"});
+  EXPECT_TRUE(refused_with(r, {"--config", dir / "missing.toml"}));
+}
+
+TEST(ConfigRefusal, ConfigPathThatIsAFolderIsRefused) {
+  temp_dir dir;
+  auto r = load_with({"--config", dir.path()});
+  EXPECT_TRUE(refused_with(r, {dir.path()}));
+}
+
+TEST(ConfigRefusal, MalformedTomlIsRefusedWithTheFileNameAndLine) {
+  temp_dir dir;
+  struct {
+    const char* text;
+    const char* line;
+  } cases[] = {
+      {"[http\nthreads = 2\n", "line 1"},                    // unclosed section header
+      {"[http]\nthreads\n", "line 2"},                       // key without value
+      {"[http]\n= 2\n", "line 2"},                           // value without key
+      {"[http]\nthreads =\n", "line 2"},                     // nothing after '='
+      {"[node]\n\nname = \"unterminated\n", "line 3"},       // unterminated string
+      {"[cluster]\nseeds = [\"a:1\",\n\"b:2\"\n", "line 2"}, // unterminated array
+      {"[cluster]\nseeds = [\"a:1\" \"b:2\"]\n", "line 2"},  // missing comma
+      {"[node]\nname = \"a\" trailing\n", "line 2"},         // junk after a value
+      {"[node]\nname = \"bad \\q escape\"\n", "line 2"},     // unknown escape
+      {"; ini comment\n", "line 1"},                         // not TOML
+  };
+  for (auto& c : cases) {
+    auto r = load_file(dir, c.text);
+    EXPECT_TRUE(refused_with(r, {dir / "souk.toml", "not valid TOML", c.line})) << c.text;
+  }
+}
+
+TEST(ConfigRefusal, UnsupportedTomlFormsAreRefused) {
+  temp_dir dir;
+  for (const char* text : {
+           "[node]\nname = \"\"\"n1\"\"\"\n",     // multi-line basic string
+           "[node]\nname = '''n1'''\n",           // multi-line literal string
+           "[http]\nlisten = { host = \"h\" }\n", // inline table
+           "[[http]]\nthreads = 2\n",             // array of tables
+           "[cluster]\nseeds = [[\"a:1\"]]\n",    // nested array
+       }) {
+    auto r = load_file(dir, text);
+    EXPECT_TRUE(refused_with(r, {dir / "souk.toml", "not supported"})) << text;
+  }
+}
+
+TEST(ConfigRefusal, ValueWithANewlineIsReportedOnOneLine) {
+  auto r = load_with({}, {{"SOUK_LOG_LEVEL", "info\nerror"}});
+  EXPECT_TRUE(refused_with(r, {"log.level", "\"info\\nerror\""}));
+}
+
+// -- environment ----------------------------------------------------------------------------------
+
+TEST(ConfigRefusal, UnknownSoukEnvironmentVariableIsRefusedWithItsName) {
+  auto r = load_with({}, {{"SOUK_HTTP_COLOUR", "blue"}});
+  EXPECT_TRUE(refused_with(r, {"SOUK_HTTP_COLOUR", "names no setting"}));
+}
+
+TEST(ConfigRefusal, BadEnvironmentValueNamesTheVariable) {
+  auto r = load_with({}, {{"SOUK_STORE_MAX_PENDING_WRITES", "lots"}});
+  EXPECT_TRUE(refused_with(r, {"store.max_pending_writes", "\"lots\"",
+                               "environment variable SOUK_STORE_MAX_PENDING_WRITES"}));
+}
+
+// -- values ---------------------------------------------------------------------------------------
+
+TEST(ConfigRefusal, OutOfRangeIntegersAreRefused) {
+  struct {
+    const char* flag;
+    const char* value;
+    const char* setting;
+  } cases[] = {
+      {"--http-threads", "0", "http.threads"},
+      {"--http-threads", "65", "http.threads"},
+      {"--http-max-body-bytes", "1023", "http.max_body_bytes"},
+      {"--http-max-body-bytes", "67108865", "http.max_body_bytes"},
+      {"--store-batch-max-writes", "100001", "store.batch_max_writes"},
+      {"--store-batch-max-delay-us", "-1", "store.batch_max_delay_us"},
+      {"--hold-seconds", "604801", "orders.hold_seconds"},
+      {"--wms-step-seconds", "86401", "warehouse.step_seconds"},
+      {"--demo-catalog", "-5", "catalog.demo_products"},
+      {"--demo-catalog", "10000001", "catalog.demo_products"},
+      {"--http-threads", "99999999999999999999", "http.threads"},
+      {"--http-threads", "-9223372036854775809", "http.threads"},
+  };
+  for (auto& c : cases) {
+    auto r = load_with({c.flag, c.value});
+    EXPECT_TRUE(refused_with(r, {c.setting, std::string{"\""} + c.value + "\""}))
+        << c.flag << " " << c.value;
+  }
+}
+
+TEST(ConfigRefusal, NonIntegersAreRefused) {
+  for (const char* value : {"", "abc", "12abc", "1.5", "0x10", "1e3", " 4", "4 ", "--"}) {
+    auto r = load_with({}, {{"SOUK_HTTP_THREADS", value}});
+    EXPECT_TRUE(
+        refused_with(r, {"http.threads", std::string{"\""} + value + "\"", "an integer in 1..64"}))
+        << '"' << value << '"';
+  }
+}
+
+TEST(ConfigRefusal, BadHostPortIsRefused) {
+  for (const char* value :
+       {"localhost", "localhost:", ":8080", "host:port", "host:65536", "host:-1", "::1:8080",
+        "[::1]", "[::1]8080", "[::1:8080", "[]:80", "ho st:80", "host:80:90", "h@st:80", ""}) {
+    auto r = load_with({"--http", value});
+    EXPECT_TRUE(refused_with(r, {"http.listen", std::string{"\""} + value + "\"", "HOST:PORT"}))
+        << value;
+  }
+}
+
+TEST(ConfigRefusal, UnbracketedIpv6IsRefusedAndBracketedAccepted) {
+  auto r = load_with({"--http", "::1:8080"});
+  EXPECT_TRUE(refused_with(r, {"http.listen", "::1:8080", "brackets"}));
+  r = load_with({"--http", "[::1]:8080", "--cluster", "[fe80::1:2]:0"});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.http.listen, (endpoint{"::1", 8080}));
+  EXPECT_EQ(r.values.http.listen.to_string(), "[::1]:8080");
+  EXPECT_EQ(r.values.cluster.listen, (endpoint{"fe80::1:2", 0}));
+}
+
+TEST(ConfigRefusal, SeedWithPortZeroOrBadAddressIsRefused) {
+  auto r = load_with({"--seeds", "a:1,b:0"});
+  EXPECT_TRUE(refused_with(r, {"cluster.seeds", "\"a:1,b:0\"", "1..65535"}));
+  r = load_with({"--seeds", "a:1,::1:2"});
+  EXPECT_TRUE(refused_with(r, {"cluster.seeds", "::1:2"}));
+}
+
+TEST(ConfigRefusal, BadSynchronousModeIsRefused) {
+  auto r = load_with({}, {{"SOUK_STORE_SYNCHRONOUS", "MAYBE"}});
+  EXPECT_TRUE(refused_with(r, {"store.synchronous", "\"MAYBE\"", "NORMAL or FULL"}));
+  temp_dir dir;
+  r = load_file(dir, "[store]\nsynchronous = \"OFF\"\n");
+  EXPECT_TRUE(refused_with(r, {"store.synchronous", "\"OFF\""}));
+}
+
+TEST(ConfigRefusal, BadLogLevelIsRefused) {
+  auto r = load_with({"--log-level", "verbose"});
+  EXPECT_TRUE(refused_with(r, {"log.level", "\"verbose\"", "debug, info, warn or error"}));
+}
+
+TEST(ConfigRefusal, BadNodeNamesAreRefused) {
+  for (const std::string& name :
+       {std::string{""}, std::string{"-n1"}, std::string{"_n1"}, std::string{"N1"},
+        std::string{"n 1"}, std::string{"n.1"}, std::string{"n/1"}, std::string(33, 'a')}) {
+    auto r = load_with({"--node", name});
+    EXPECT_TRUE(refused_with(r, {"node.name", "\"" + name + "\""})) << name;
+  }
+}
+
+TEST(ConfigRefusal, GoodNodeNamesAreAccepted) {
+  for (const std::string& name :
+       {std::string{"a"}, std::string{"0node"}, std::string{"node-2_b"}, std::string(32, 'z')}) {
+    auto r = load_with({"--node", name});
+    ASSERT_TRUE(accepted(r)) << name;
+    EXPECT_EQ(r.values.node.name, name);
+  }
+}
+
+TEST(ConfigRefusal, BadEmailAndShortPasswordAreRefused) {
+  auto r = load_with({"--admin-email", "nobody"});
+  EXPECT_TRUE(refused_with(r, {"admin.email", "\"nobody\""}));
+  r = load_with({}, {{"SOUK_ADMIN_PASSWORD", "short"}});
+  EXPECT_TRUE(refused_with(r, {"admin.password", "8 to 1024"}));
+}
+
+TEST(ConfigRefusal, EmptyDataFolderIsRefused) {
+  auto r = load_with({"--data", ""});
+  EXPECT_TRUE(refused_with(r, {"node.data", "\"\""}));
+}
+
+// -- consistency ----------------------------------------------------------------------------------
+
+TEST(ConfigRefusal, SameHttpAndClusterAddressIsRefused) {
+  auto r = load_with({"--http", "127.0.0.1:7400"});
+  EXPECT_TRUE(refused_with(r, {"http.listen", "cluster.listen", "127.0.0.1:7400"}));
+}
+
+TEST(ConfigRefusal, BothListenersOnPortZeroAreAllowed) {
+  auto r = load_with({"--http", "127.0.0.1:0", "--cluster", "127.0.0.1:0"});
+  EXPECT_TRUE(accepted(r));
+}
+
+// -- parse_endpoint directly ----------------------------------------------------------------------
+
+TEST(ParseEndpoint, PortZeroIsAllowedOnlyWhenAsked) {
+  EXPECT_TRUE(parse_endpoint("h:0", true).has_value());
+  EXPECT_FALSE(parse_endpoint("h:0", false).has_value());
+  auto e = parse_endpoint("[2001:db8::7]:443", false);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->host, "2001:db8::7");
+  EXPECT_EQ(e->port, 443);
+  EXPECT_EQ(e->to_string(), "[2001:db8::7]:443");
+}
+
+} // namespace

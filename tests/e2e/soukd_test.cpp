@@ -1,0 +1,395 @@
+// soukd as a real process: start-up, health, clean shutdown on SIGTERM/SIGINT, JSON log
+// lines, and exit code 2 with a "soukd: " line for every start failure and refused setting.
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace souk {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+constexpr auto ready_timeout = 20s;
+constexpr auto exit_timeout = 10s;
+
+/// The test's environment without SOUK_* variables (soukd refuses unknown ones), plus `extra`.
+std::map<std::string, std::string> child_env(const std::map<std::string, std::string>& extra = {}) {
+  auto env = test::current_environment();
+  for (auto it = env.begin(); it != env.end();)
+    it = it->first.rfind("SOUK_", 0) == 0 ? env.erase(it) : std::next(it);
+  for (auto& [name, value] : extra)
+    env[name] = value;
+  return env;
+}
+
+/// A line as JSON, or null when it is not a JSON object.
+json parse_line(const std::string& line) {
+  auto parsed = json::parse(line, nullptr, false);
+  return parsed.is_object() ? parsed : json{};
+}
+
+/// The port of `HOST:PORT`.
+std::uint16_t port_of(const std::string& endpoint) {
+  auto colon = endpoint.rfind(':');
+  return colon == std::string::npos
+             ? 0
+             : static_cast<std::uint16_t>(std::stoul(endpoint.substr(colon + 1)));
+}
+
+/// The first stderr line starting with "soukd: ", empty when there is none.
+std::string soukd_line(const test::process& p) {
+  for (auto& line : p.stderr_lines())
+    if (line.rfind("soukd: ", 0) == 0)
+      return line;
+  return {};
+}
+
+/// True when some stderr line is JSON with "message": `message`.
+bool logged(const test::process& p, const std::string& message) {
+  for (auto& line : p.stderr_lines())
+    if (auto j = parse_line(line); !j.is_null() && j.value("message", "") == message)
+      return true;
+  return false;
+}
+
+class SoukdTest : public ::testing::Test {
+protected:
+  std::string data_dir() const { return tmp_ / "data"; }
+
+  /// Flags for a node on free loopback ports with its data in `dir` (default: data_dir()).
+  std::vector<std::string> node_args(const std::string& dir = {}) const {
+    return {"--data",     dir.empty() ? data_dir() : dir, "--http", "127.0.0.1:0", "--cluster",
+            "127.0.0.1:0"};
+  }
+
+  std::unique_ptr<test::process> launch(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env = {}) {
+    auto p = std::make_unique<test::process>(SOUK_SOUKD_PATH, args, child_env(env));
+    EXPECT_EQ(p->error(), 0) << "cannot start " << SOUK_SOUKD_PATH;
+    return p;
+  }
+
+  /// Waits for the "node ready" line; null when it does not come in time.
+  static json wait_ready(test::process& p) {
+    auto line = p.wait_for_stderr_line(
+        [](const std::string& l) { return parse_line(l).value("message", "") == "node ready"; },
+        std::chrono::duration_cast<std::chrono::milliseconds>(ready_timeout));
+    return line ? parse_line(*line) : json{};
+  }
+
+  /// Runs soukd to completion (it must exit by itself) and returns its exit code.
+  std::optional<int> run_to_exit(test::process& p) {
+    auto code = p.wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(exit_timeout));
+    EXPECT_TRUE(code) << "soukd did not exit; stderr:\n" << p.stderr_text();
+    return code;
+  }
+
+  test::temp_dir tmp_;
+};
+
+// -- running and stopping ---------------------------------------------------------------------
+
+class SoukdSignalTest : public SoukdTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(SoukdSignalTest, AnswersHealthAndExitsZeroOnTheStopSignal) {
+  auto p = launch(node_args());
+  auto ready = wait_ready(*p);
+  ASSERT_FALSE(ready.is_null()) << "no \"node ready\" line; stderr:\n" << p->stderr_text();
+  auto port = port_of(ready.value("http", ""));
+  ASSERT_NE(port, 0) << ready.dump();
+  EXPECT_EQ(ready.value("http", "").rfind("127.0.0.1:", 0), 0U) << ready.dump();
+  EXPECT_EQ(ready.value("cluster", "").rfind("127.0.0.1:", 0), 0U) << ready.dump();
+  EXPECT_NE(port_of(ready.value("cluster", "")), 0);
+
+  auto health = test::http_get(port, "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "alive");
+  auto readyz = test::http_get(port, "/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 200);
+  EXPECT_EQ(json::parse(readyz->body)["status"], "ready");
+
+  auto began = std::chrono::steady_clock::now();
+  ASSERT_TRUE(p->signal(GetParam()));
+  auto code = p->wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(exit_timeout));
+  ASSERT_TRUE(code) << "soukd still runs " << exit_timeout.count() << " s after the signal";
+  EXPECT_EQ(*code, 0) << p->stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, exit_timeout);
+  EXPECT_TRUE(logged(*p, "node stopped")) << p->stderr_text();
+  bool named = false;
+  for (auto& line : p->stderr_lines())
+    if (auto j = parse_line(line); j.value("message", "") == "stop signal")
+      named = j.value("signal", "") == (GetParam() == SIGTERM ? "SIGTERM" : "SIGINT");
+  EXPECT_TRUE(named) << "no \"stop signal\" line naming the signal:\n" << p->stderr_text();
+  // The port is closed now.
+  test::http_connection after{port, 1s};
+  EXPECT_FALSE(after.connected());
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, SoukdSignalTest, ::testing::Values(SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return std::string{param.param == SIGTERM ? "Sigterm" : "Sigint"};
+                         });
+
+TEST_F(SoukdTest, EveryStderrLineIsJsonWithTimeLevelNodeAndMessage) {
+  auto args = node_args();
+  args.insert(args.end(), {"--node", "e2e-7"});
+  auto p = launch(args);
+  auto ready = wait_ready(*p);
+  ASSERT_FALSE(ready.is_null()) << p->stderr_text();
+  auto port = port_of(ready.value("http", ""));
+  ASSERT_TRUE(test::http_get(port, "/healthz"));
+  ASSERT_TRUE(test::http_get(port, "/no/such/route")); // a 404 is logged too
+  ASSERT_TRUE(p->signal(SIGTERM));
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0);
+
+  ASSERT_GE(p->stderr_lines().size(), 3U) << p->stderr_text();
+  for (auto& line : p->stderr_lines()) {
+    SCOPED_TRACE(line);
+    auto j = parse_line(line);
+    ASSERT_TRUE(j.is_object()) << "not a JSON object";
+    ASSERT_TRUE(j.contains("time") && j["time"].is_string());
+    ASSERT_TRUE(j.contains("level") && j["level"].is_string());
+    ASSERT_TRUE(j.contains("node") && j["node"].is_string());
+    ASSERT_TRUE(j.contains("message") && j["message"].is_string());
+    EXPECT_EQ(j["node"], "e2e-7");
+    auto level = j["level"].get<std::string>();
+    EXPECT_TRUE(level == "debug" || level == "info" || level == "warn" || level == "error");
+    auto time = j["time"].get<std::string>();
+    EXPECT_EQ(time.size() >= 20 ? time[10] : ' ', 'T') << time;
+    EXPECT_EQ(time.empty() ? ' ' : time.back(), 'Z') << time;
+  }
+  // Nothing was left unterminated.
+  auto text = p->stderr_text();
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_TRUE(logged(*p, "request"));
+}
+
+TEST_F(SoukdTest, RestartOnTheSameDataDirAfterSigtermStartsAgain) {
+  {
+    auto first = launch(node_args());
+    auto ready = wait_ready(*first);
+    ASSERT_FALSE(ready.is_null()) << first->stderr_text();
+    EXPECT_EQ(ready["new_store"], true);
+    ASSERT_TRUE(first->signal(SIGTERM));
+    auto code = run_to_exit(*first);
+    ASSERT_TRUE(code);
+    ASSERT_EQ(*code, 0) << first->stderr_text();
+  }
+  EXPECT_TRUE(std::filesystem::exists(data_dir() + "/souk.db"));
+  auto second = launch(node_args());
+  auto ready = wait_ready(*second);
+  ASSERT_FALSE(ready.is_null()) << "restart failed; stderr:\n" << second->stderr_text();
+  EXPECT_EQ(ready["new_store"], false) << "the data did not persist";
+  auto readyz = test::http_get(port_of(ready.value("http", "")), "/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 200);
+  ASSERT_TRUE(second->signal(SIGTERM));
+  auto code = run_to_exit(*second);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << second->stderr_text();
+}
+
+TEST_F(SoukdTest, RestartAfterSigkillStartsAgain) {
+  {
+    auto first = launch(node_args());
+    ASSERT_FALSE(wait_ready(*first).is_null()) << first->stderr_text();
+    ASSERT_TRUE(first->signal(SIGKILL));
+    auto code = run_to_exit(*first);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 128 + SIGKILL);
+  }
+  // The LOCK file is still there, naming a dead process; the lock itself died with it.
+  EXPECT_TRUE(std::filesystem::exists(data_dir() + "/LOCK"));
+  auto second = launch(node_args());
+  auto ready = wait_ready(*second);
+  ASSERT_FALSE(ready.is_null()) << "restart failed; stderr:\n" << second->stderr_text();
+  EXPECT_EQ(ready["new_store"], false);
+  ASSERT_TRUE(second->signal(SIGTERM));
+  auto code = run_to_exit(*second);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << second->stderr_text();
+}
+
+// -- start failures ---------------------------------------------------------------------------
+
+TEST_F(SoukdTest, BusyHttpPortExitsWithCode2NamingThePort) {
+  test::busy_port taken;
+  ASSERT_NE(taken.port(), 0);
+  auto address = "127.0.0.1:" + std::to_string(taken.port());
+  auto p = launch({"--data", data_dir(), "--http", address, "--cluster", "127.0.0.1:0"});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << p->stderr_text();
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find("http.listen"), std::string::npos) << p->stderr_text();
+  EXPECT_NE(line.find(address), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, BusyClusterPortExitsWithCode2NamingThePort) {
+  test::busy_port taken;
+  ASSERT_NE(taken.port(), 0);
+  auto address = "127.0.0.1:" + std::to_string(taken.port());
+  auto p = launch({"--data", data_dir(), "--http", "127.0.0.1:0", "--cluster", address});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << p->stderr_text();
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find("cluster.listen"), std::string::npos) << p->stderr_text();
+  EXPECT_NE(line.find(address), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, DataPathThatIsARegularFileExitsWithCode2) {
+  auto file = tmp_ / "not-a-folder";
+  { std::ofstream{file} << "a file"; }
+  auto p = launch(node_args(file));
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << p->stderr_text();
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find("data folder"), std::string::npos) << p->stderr_text();
+  EXPECT_NE(line.find(file), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, CorruptDatabaseExitsWithCode2NamingTheFile) {
+  std::filesystem::create_directories(data_dir());
+  {
+    std::ofstream db{data_dir() + "/souk.db", std::ios::binary};
+    db << std::string(8192, '\x5a') << "not an SQLite database";
+  }
+  auto p = launch(node_args());
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << p->stderr_text();
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find(data_dir() + "/souk.db"), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, SecondSoukdOnTheSameDataDirExitsWithCode2) {
+  auto first = launch(node_args());
+  ASSERT_FALSE(wait_ready(*first).is_null()) << first->stderr_text();
+  auto second = launch(node_args());
+  auto code = run_to_exit(*second);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << second->stderr_text();
+  auto line = soukd_line(*second);
+  EXPECT_NE(line.find("in use"), std::string::npos) << second->stderr_text();
+  EXPECT_NE(line.find(std::to_string(first->pid())), std::string::npos) << second->stderr_text();
+  // The first one is unharmed and still stops cleanly.
+  ASSERT_TRUE(first->signal(SIGTERM));
+  auto first_code = run_to_exit(*first);
+  ASSERT_TRUE(first_code);
+  EXPECT_EQ(*first_code, 0);
+}
+
+TEST_F(SoukdTest, DataDirOfAnotherNodeExitsWithCode2NamingTheOwner) {
+  {
+    auto n1 = launch(node_args());
+    ASSERT_FALSE(wait_ready(*n1).is_null()) << n1->stderr_text();
+    ASSERT_TRUE(n1->signal(SIGTERM));
+    ASSERT_TRUE(run_to_exit(*n1));
+  }
+  auto args = node_args();
+  args.insert(args.end(), {"--node", "n2"});
+  auto n2 = launch(args);
+  auto code = run_to_exit(*n2);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2) << n2->stderr_text();
+  EXPECT_NE(soukd_line(*n2).find("belongs to node n1"), std::string::npos) << n2->stderr_text();
+}
+
+// -- settings ---------------------------------------------------------------------------------
+
+TEST_F(SoukdTest, NonsenseHttpValueExitsWithCode2AndOneLineNamingIt) {
+  auto p = launch({"--data", data_dir(), "--http", "nonsense"});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  ASSERT_EQ(p->stderr_lines().size(), 1U) << p->stderr_text();
+  auto& line = p->stderr_lines().front();
+  EXPECT_EQ(line.rfind("soukd: ", 0), 0U) << line;
+  EXPECT_NE(line.find("http.listen"), std::string::npos) << line;
+  EXPECT_NE(line.find("nonsense"), std::string::npos) << line;
+  EXPECT_FALSE(std::filesystem::exists(data_dir())) << "refused settings touched the data folder";
+}
+
+TEST_F(SoukdTest, UnknownFlagExitsWithCode2) {
+  auto p = launch({"--data", data_dir(), "--no-such-flag"});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find("--no-such-flag"), std::string::npos) << p->stderr_text();
+  EXPECT_EQ(p->stdout_text(), "");
+}
+
+TEST_F(SoukdTest, ZeroHttpThreadsFromTheEnvironmentExitsWithCode2NamingIt) {
+  auto p = launch(node_args(), {{"SOUK_HTTP_THREADS", "0"}});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  auto line = soukd_line(*p);
+  EXPECT_NE(line.find("http.threads"), std::string::npos) << p->stderr_text();
+  EXPECT_NE(line.find("SOUK_HTTP_THREADS"), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, UnknownSoukVariableExitsWithCode2) {
+  auto p = launch(node_args(), {{"SOUK_NO_SUCH_THING", "1"}});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 2);
+  EXPECT_NE(soukd_line(*p).find("SOUK_NO_SUCH_THING"), std::string::npos) << p->stderr_text();
+}
+
+TEST_F(SoukdTest, HelpExitsZeroAndPrintsUsage) {
+  auto p = launch({"--help"});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0);
+  auto& out = p->stdout_text();
+  EXPECT_NE(out.find("Usage"), std::string::npos) << out;
+  for (auto flag : {"--http", "--cluster", "--data", "--node", "--config", "--print-config"})
+    EXPECT_NE(out.find(flag), std::string::npos) << flag << " missing from:\n" << out;
+  EXPECT_EQ(p->stderr_text(), "");
+}
+
+TEST_F(SoukdTest, PrintConfigExitsZeroWithTomlThatSoukdReadsBack) {
+  auto p = launch({"--http", "127.0.0.1:9999", "--node", "n3", "--print-config"});
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << p->stderr_text();
+  auto toml = p->stdout_text();
+  EXPECT_NE(toml.find("[http]"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("[node]"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("listen = \"127.0.0.1:9999\""), std::string::npos) << toml;
+  EXPECT_NE(toml.find("name = \"n3\""), std::string::npos) << toml;
+  EXPECT_EQ(p->stderr_text(), "");
+  // The text is a config file soukd accepts, giving the same settings back.
+  auto file = tmp_ / "printed.toml";
+  { std::ofstream{file} << toml; }
+  auto again = launch({"--config", file, "--print-config"});
+  auto again_code = run_to_exit(*again);
+  ASSERT_TRUE(again_code);
+  EXPECT_EQ(*again_code, 0) << again->stderr_text();
+  EXPECT_EQ(again->stdout_text(), toml);
+}
+
+} // namespace
+} // namespace souk
