@@ -84,7 +84,7 @@ run() { # url [script] -> "req/s p50 p99"
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx/ {print $4}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   echo "$rps $p50 $p99 ${errors:-0}"
 }
 

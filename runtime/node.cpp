@@ -1,8 +1,10 @@
 #include "runtime/node.hpp"
 
 #include "actors/api/register.hpp"
+#include "actors/catalog/sqlite_catalog.hpp"
 #include "base/log.hpp"
 #include "http/router.hpp"
+#include "http/routes/catalog_routes.hpp"
 #include "http/routes/health.hpp"
 #include "http/server.hpp"
 #include "persistence/migrations.hpp"
@@ -14,8 +16,14 @@
 
 namespace souk::runtime {
 
+namespace {
+/// The demo catalog's seed: the same products on every node and every fresh start.
+constexpr std::uint64_t demo_seed = 20261122;
+} // namespace
+
 struct node::parts {
   std::unique_ptr<persistence::store> store;
+  std::unique_ptr<actors::catalog::sqlite_catalog> catalog;
   caf::actor_system_config actor_config;
   std::unique_ptr<caf::actor_system> actors;
   std::uint16_t cluster_port = 0;
@@ -63,7 +71,23 @@ std::string node::start() {
       return fail(st.message);
   }
 
-  // 2. The actor system, with the middleman listening for other nodes.
+  // 2. The catalog read model, with the demo catalog on a new data folder.
+  auto catalog = actors::catalog::sqlite_catalog::open(*p.store, settings_.store);
+  if (!catalog)
+    return fail("catalog: " + catalog.error().message);
+  p.catalog = std::move(*catalog);
+  if (p.catalog->product_count() == 0) {
+    auto count = settings_.catalog.demo_products.value_or(p.store->created() ? 2000 : 0);
+    if (count > 0) {
+      auto started = std::chrono::steady_clock::now();
+      if (auto st = p.catalog->load_demo(count, demo_seed); !st.ok())
+        return fail("demo catalog: " + st.message);
+      auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      base::log_info("demo catalog generated", {{"products", count}, {"seconds", secs}});
+    }
+  }
+
+  // 3. The actor system, with the middleman listening for other nodes.
   p.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(settings_.actors.threads));
   p.actor_config.set("logger.console-verbosity", caf::atom("quiet"));
   p.actor_config.set("logger.file-verbosity", caf::atom("quiet"));
@@ -77,12 +101,13 @@ std::string node::start() {
                 ": cannot listen: " + p.actors->render(port.error()));
   p.cluster_port = *port;
 
-  // 3. The HTTP edge, last.
+  // 4. The HTTP edge, last.
   http::add_health_routes(p.routes, settings_.node.name, [this]() -> http::readiness {
     if (!ready_)
       return {false, "starting or draining"};
     return {true, {}};
   });
+  http::add_catalog_routes(p.routes, *p.catalog);
   p.edge = std::make_unique<http::server>(settings_.http, p.routes);
   if (auto err = p.edge->start(); !err.empty())
     return fail(err);
@@ -119,6 +144,7 @@ void node::stop() {
     p.actors.reset(); // waits for every actor to finish, then closes the cluster port
   }
   p.edge.reset();
+  p.catalog.reset(); // before the store: it writes through the store's writer
   if (p.store) {
     p.store->close(); // writes everything queued before it returns
     p.store.reset();

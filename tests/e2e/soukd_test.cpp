@@ -393,3 +393,48 @@ TEST_F(SoukdTest, PrintConfigExitsZeroWithTomlThatSoukdReadsBack) {
 
 } // namespace
 } // namespace souk
+
+namespace souk {
+namespace {
+
+// -- the catalog through a real process -------------------------------------------------------
+
+// soukd once started with the catalog code linked but its routes never registered: every
+// catalog call answered 404. This proves a fresh node serves its demo catalog end to end.
+TEST_F(SoukdTest, FreshNodeServesItsDemoCatalogOverHttp) {
+  auto args = node_args();
+  args.insert(args.end(), {"--demo-catalog", "300"});
+  auto p = launch(args);
+  auto ready = wait_ready(*p);
+  ASSERT_FALSE(ready.is_null()) << p->stderr_text();
+  EXPECT_TRUE(logged(*p, "demo catalog generated"));
+  auto port = port_of(ready.value("http", ""));
+
+  auto search = test::http_get(port, "/v1/products?q=krossov&limit=5");
+  ASSERT_TRUE(search);
+  ASSERT_EQ(search->status, 200) << search->body;
+  auto body = json::parse(search->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << search->body;
+  ASSERT_FALSE(body["data"].empty()) << search->body;
+  for (auto& item : body["data"])
+    EXPECT_NE(item["title"].get<std::string>().find("Krossov"), std::string::npos) << item;
+  EXPECT_GE(body["total_estimate"].get<int>(), static_cast<int>(body["data"].size()));
+
+  auto id = body["data"][0]["id"].get<std::int64_t>();
+  auto product = test::http_get(port, "/v1/products/" + std::to_string(id));
+  ASSERT_TRUE(product);
+  EXPECT_EQ(product->status, 200) << product->body;
+
+  auto regions = test::http_get(port, "/v1/regions");
+  ASSERT_TRUE(regions);
+  ASSERT_EQ(regions->status, 200);
+  EXPECT_GE(json::parse(regions->body)["warehouses"].size(), 3u);
+
+  ASSERT_TRUE(p->signal(SIGTERM));
+  auto code = run_to_exit(*p);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << p->stderr_text();
+}
+
+} // namespace
+} // namespace souk
