@@ -3,7 +3,8 @@
 find_package(Threads REQUIRED)
 find_package(Boost 1.74 REQUIRED)                   # Asio + Beast: the HTTP edge
 find_package(nlohmann_json 3.10 REQUIRED)           # JSON bodies, snapshots, log lines
-find_package(CLI11 2.1 REQUIRED)                    # flags and the TOML config file
+find_package(CLI11 2.1 REQUIRED)                    # command-line flags
+find_package(tomlplusplus 3 REQUIRED)               # the TOML config file
 find_package(spdlog 1.10 REQUIRED)                  # the log sink (we format the JSON)
 find_package(OpenSSL 3 REQUIRED)                    # TLS, HMAC, password hashing
 find_package(SQLite3 3.40 REQUIRED)                 # the node's store, FTS5 search

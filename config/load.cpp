@@ -1,7 +1,5 @@
 #include "config/load.hpp"
 
-#include "config/toml_reader.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -13,6 +11,8 @@
 #include <functional>
 #include <iterator>
 #include <sstream>
+#include <string_view>
+#include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
 
@@ -317,10 +317,78 @@ void apply(const setting_def& def, const std::string& value, const std::string& 
                      " is not allowed; expected " + allowed);
 }
 
-/// Reads the TOML file `path` and applies every key, refusing unknown ones. The file is read by
-/// our own `toml_reader`: CLI11's config reader (2.1) cuts values at a `#` even inside quotes,
-/// keeps backslash escapes, cannot read an array spread over lines and never reports a syntax
-/// error, so `--print-config` output did not read back as the same settings.
+/// `text` with control characters written as escapes, so that an error stays on one line.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// One value of the config file with its dotted path: the section, then the key. Sections do
+/// not nest, so a longer path means a key in a nested table, refused.
+struct file_entry {
+  std::vector<std::string> path;
+  const toml::node* value;
+  toml::source_position where; ///< of the key
+};
+
+/// Lists the values of `table` below `path` into `out`, descending into [section] tables and
+/// dotted keys. Inline tables and empty tables below a section are listed as values, to be
+/// refused.
+void list_entries(const toml::table& table, std::vector<std::string>& path,
+                  std::vector<file_entry>& out) {
+  for (auto&& [key, node] : table) {
+    path.emplace_back(key.str());
+    auto* inner = node.as_table();
+    if (inner != nullptr && !inner->is_inline() && !(inner->empty() && path.size() > 1))
+      list_entries(*inner, path, out);
+    else
+      out.push_back({path, &node, key.source().begin});
+    path.pop_back();
+  }
+}
+
+/// What makes `node` a form the config file does not take, or an empty string.
+std::string unsupported_form(const toml::node& node) {
+  if (auto* table = node.as_table(); table != nullptr && table->is_inline())
+    return "an inline table ({...})";
+  if (auto* array = node.as_array()) {
+    for (auto& item : *array) {
+      if (item.is_table())
+        return "an array of tables ([[...]] or [{...}])";
+      if (item.is_array())
+        return "a nested array";
+    }
+  }
+  return {};
+}
+
+/// A scalar TOML value as the text `apply` takes: strings as they are, integers in decimal
+/// (whatever base the file used), booleans as true or false, floats, dates and times as TOML
+/// writes them (no setting takes those; the refusal shows the value).
+std::string value_text(const toml::node& node) {
+  if (auto* text = node.as_string())
+    return text->get();
+  if (auto* number = node.as_integer())
+    return std::to_string(number->get());
+  if (auto* flag = node.as_boolean())
+    return flag->get() ? "true" : "false";
+  std::ostringstream out;
+  node.visit([&out](auto&& value) { out << value; });
+  return out.str();
+}
+
+/// Reads the TOML file `path` with toml++ and applies every key, refusing unknown ones. Every
+/// key belongs in one [section]; only cluster.seeds takes an array. toml++ refuses what is not
+/// TOML 1.0 (a key set twice, a bare word as a value) with a line and column.
 void apply_file(const std::string& path, settings& out, std::vector<std::string>& errors) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -340,16 +408,47 @@ void apply_file(const std::string& path, settings& out, std::vector<std::string>
     return;
   }
   auto origin = "config file " + quote(path);
-  std::vector<detail::toml_entry> entries;
-  if (auto syntax = detail::toml_reader{text}.read(entries); !syntax.empty()) {
-    errors.push_back(origin + " is not valid TOML: " + syntax);
+  // Debian's toml++ is a compiled library built with exceptions, so toml::parse throws; the
+  // error stays here.
+  toml::table document;
+  try {
+    document = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    auto& at = e.source().begin;
+    errors.push_back(origin + " is not valid TOML: line " + std::to_string(at.line) + ", column " +
+                     std::to_string(at.column) + ": " + one_line(e.description()));
+    return;
+  } catch (const std::exception& e) {
+    errors.push_back(origin + " could not be read: " + one_line(e.what()));
     return;
   }
+
+  std::vector<file_entry> entries;
+  std::vector<std::string> prefix;
+  list_entries(document, prefix, entries);
+  // toml++ keeps keys sorted by name; report in the file's order.
+  std::stable_sort(entries.begin(), entries.end(), [](auto& a, auto& b) {
+    return a.where.line != b.where.line ? a.where.line < b.where.line
+                                        : a.where.column < b.where.column;
+  });
   for (auto& entry : entries) {
     std::string full;
     for (auto& part : entry.path)
       full += (full.empty() ? "" : ".") + part;
-    auto where = origin + " line " + std::to_string(entry.line);
+    auto where = origin + " line " + std::to_string(entry.where.line);
+    if (auto form = unsupported_form(*entry.value); !form.empty()) {
+      errors.push_back(where + ": key " + quote(full) + " is " + form +
+                       ", which is not supported; write one key = value per setting under its "
+                       "[section]");
+      continue;
+    }
+    if (entry.value->is_table()) { // an empty table below a section
+      errors.push_back(where + ": table [" + full +
+                       "] is not allowed; sections do not nest, every key belongs in one of the "
+                       "sections " +
+                       sections());
+      continue;
+    }
     if (entry.path.size() != 2) {
       errors.push_back(where + ": key " + quote(full) +
                        " is not allowed; every key belongs in one of the sections " + sections());
@@ -363,14 +462,18 @@ void apply_file(const std::string& path, settings& out, std::vector<std::string>
                                       : "; [" + entry.path.front() + "] knows " + known));
       continue;
     }
-    if (entry.is_array && !def->is_list) {
-      errors.push_back("setting " + full + " in " + where + " takes one value, got an array of " +
-                       std::to_string(entry.values.size()));
-      continue;
-    }
     std::string value;
-    for (auto& part : entry.values)
-      value += (value.empty() ? "" : ",") + part;
+    if (auto* array = entry.value->as_array()) {
+      if (!def->is_list) {
+        errors.push_back("setting " + full + " in " + where + " takes one value, got an array of " +
+                         std::to_string(array->size()));
+        continue;
+      }
+      for (auto& item : *array)
+        value += (value.empty() ? "" : ",") + value_text(item);
+    } else {
+      value = value_text(*entry.value);
+    }
     apply(*def, value, where, out, errors);
   }
 }

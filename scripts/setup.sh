@@ -10,7 +10,8 @@ packages=(
   libboost-dev                                          # Asio + Beast: the HTTP edge
   libsqlite3-dev                                        # the node's store, FTS5
   nlohmann-json3-dev                                    # JSON
-  libcli11-dev                                          # flags + TOML config
+  libcli11-dev                                          # command-line flags
+  libtomlplusplus-dev                                   # the TOML config file (toml++)
   libspdlog-dev libfmt-dev                              # log sink
   libssl-dev                                            # TLS, HMAC, PBKDF2
   libgtest-dev libgmock-dev googletest                  # tests

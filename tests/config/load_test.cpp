@@ -448,12 +448,31 @@ TEST(ConfigFile, DottedAndQuotedKeysNameTheSameSettings) {
   EXPECT_EQ(r.values.log.level, log_level::debug);
 }
 
-TEST(ConfigFile, IntegersMayUseDigitSeparators) {
+TEST(ConfigFile, IntegersMayUseDigitSeparatorsAndOtherBases) {
   temp_dir dir;
-  auto path = write_file(dir, "souk.toml", "[store]\nmax_pending_writes = 250_000\n");
+  auto path = write_file(dir, "souk.toml",
+                         "[store]\nmax_pending_writes = 250_000\nbatch_max_writes = 0x10\n"
+                         "busy_timeout_ms = 0o17\n[http]\nthreads = +3\n");
   auto r = load_with({"--config", path});
   ASSERT_TRUE(accepted(r));
   EXPECT_EQ(r.values.store.max_pending_writes, 250'000u);
+  EXPECT_EQ(r.values.store.batch_max_writes, 16u);
+  EXPECT_EQ(r.values.store.busy_timeout, 15ms);
+  EXPECT_EQ(r.values.http.threads, 3);
+}
+
+TEST(ConfigFile, OtherScalarTypesAreReadAsTheirText) {
+  // Integers become decimal text and booleans true/false; each setting then checks the text.
+  temp_dir dir;
+  auto path = write_file(dir, "souk.toml",
+                         "[node]\nname = 12\n[log]\nfile = true\n[catalog]\ndemo_products = 40\n"
+                         "[cluster]\nseeds = [\"a:1\"]\n");
+  auto r = load_with({"--config", path});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.node.name, "12");
+  EXPECT_EQ(r.values.log.file, "true");
+  EXPECT_EQ(r.values.catalog.demo_products, 40);
+  ASSERT_EQ(r.values.cluster.seeds.size(), 1u);
 }
 
 TEST(ConfigFile, UnicodeEscapesBecomeUtf8) {
@@ -465,15 +484,35 @@ TEST(ConfigFile, UnicodeEscapesBecomeUtf8) {
   EXPECT_EQ(r.values.admin.password, "p\xc3\xa4ss-w\xc3\xb6rd-\xf0\x9f\x98\x80");
 }
 
-TEST(ConfigFile, UnquotedValuesArePassedOnAsText) {
+TEST(ConfigFile, QuotedValueWithHashAndEscapedQuotesIsReadWhole) {
   temp_dir dir;
-  auto path = write_file(dir, "souk.toml",
-                         "[store]\nsynchronous = FULL\n[catalog]\n"
-                         "demo_products = auto\n");
+  auto path = write_file(dir, "souk.toml", R"([node]
+data = "/srv/\"main\" # not a comment" # a comment
+[admin]
+password = 'a # all "one" value'
+)");
   auto r = load_with({"--config", path});
   ASSERT_TRUE(accepted(r));
-  EXPECT_EQ(r.values.store.synchronous, sync_mode::full);
-  EXPECT_FALSE(r.values.catalog.demo_products.has_value());
+  EXPECT_EQ(r.values.node.data_dir, R"(/srv/"main" # not a comment)");
+  EXPECT_EQ(r.values.admin.password, R"(a # all "one" value)");
+}
+
+TEST(ConfigFile, MultiLineStringsAreRead) {
+  temp_dir dir;
+  auto path =
+      write_file(dir, "souk.toml", "[node]\nname = \"\"\"n1\"\"\"\ndata = '''\n/srv/souk'''\n");
+  auto r = load_with({"--config", path});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.node.name, "n1");
+  EXPECT_EQ(r.values.node.data_dir, "/srv/souk"); // the newline after ''' is dropped
+}
+
+TEST(ConfigFile, ByteOrderMarkIsSkipped) {
+  temp_dir dir;
+  auto path = write_file(dir, "souk.toml", "\xef\xbb\xbf[node]\nname = \"bom\"\n");
+  auto r = load_with({"--config", path});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.node.name, "bom");
 }
 
 TEST(ConfigFile, TheRepositoryExampleFileLoadsAsTheDefaults) {

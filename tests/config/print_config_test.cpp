@@ -182,6 +182,20 @@ TEST(ConfigOutput, QuotesAndBackslashesRoundTripThroughPrintConfig) {
   EXPECT_EQ(back.values.log.file, R"(\\server\share\log's)");
 }
 
+TEST(ConfigOutput, HashAndEscapedQuotesRoundTripThroughPrintConfig) {
+  temp_dir dir;
+  auto printed = load_with({"--print-config", "--data", R"(/srv/"a" # b)", "--admin-email",
+                            R"("o#k"@example.org)", "--log-file", R"(x\"# y)"});
+  ASSERT_EQ(printed.exit_code, 0) << souk::test::joined(printed.errors);
+  EXPECT_NE(printed.output.find(R"(data = "/srv/\"a\" # b")"), std::string::npos) << printed.output;
+  auto back = reload(dir, printed);
+  ASSERT_TRUE(accepted(back)) << printed.output;
+  EXPECT_EQ(back.values.node.data_dir, R"(/srv/"a" # b)");
+  EXPECT_EQ(back.values.admin.email, R"("o#k"@example.org)");
+  EXPECT_EQ(back.values.log.file, R"(x\"# y)");
+  EXPECT_EQ(to_toml(back.values), printed.output);
+}
+
 TEST(ConfigOutput, ControlCharactersRoundTripThroughPrintConfig) {
   temp_dir dir;
   auto printed = load_with({"--print-config"}, {{"SOUK_NODE_DATA", "two\nlines\tand\x01"
