@@ -351,6 +351,22 @@ void sqlite_catalog::add_terms(const std::string& text) {
   }
 }
 
+void sqlite_catalog::remove_terms(const std::string& text) {
+  text_limits wide{~std::size_t{0}, 1000, 1000};
+  auto words = search_tokens(text, wide);
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  std::unique_lock lock{terms_mtx_};
+  for (auto& w : words) {
+    auto it = std::lower_bound(terms_.begin(), terms_.end(), std::make_pair(w, std::int64_t{0}),
+                               [](auto& a, auto& b) { return a.first < b.first; });
+    if (it == terms_.end() || it->first != w)
+      continue;
+    if (--it->second <= 0)
+      terms_.erase(it); // no document has the word any more: stop suggesting it
+  }
+}
+
 // -- availability ---------------------------------------------------------------------------------------
 
 bool sqlite_catalog::product_in_stock(std::int64_t id) const {
@@ -461,8 +477,8 @@ catalog_result<std::vector<suggestion>> sqlite_catalog::suggest(const std::strin
     return result_t::fail("validation_failed", "q", "the prefix is not UTF-8");
   std::vector<suggestion> out;
   auto tokens = search_tokens(prefix, limits_);
-  if (tokens.empty())
-    return {out, {}};
+  if (tokens.empty() || limit <= 0)
+    return {out, {}}; // (the word share below is at least one: no limit, no words)
   // Words that complete the last token, most documents first, after the words already typed.
   std::string head;
   for (std::size_t i = 0; i + 1 < tokens.size(); ++i)
@@ -589,6 +605,10 @@ catalog_error check_change(const product_change& c, bool create, const catalog_i
       return {"validation_failed", ptr + "/sku", "sku must be 1..64 characters"};
     if (s.price <= 0 || s.price > 100'000'000'000)
       return {"validation_failed", ptr + "/price", "price must be a positive amount in minor units"};
+    // Twice in one change would fail in the store (primary key) as a server error.
+    for (std::size_t k = 0; k < i; ++k)
+      if (c.skus[k].sku == s.sku)
+        return {"validation_failed", ptr + "/sku", "SKU " + s.sku + " is listed twice"};
   }
   return {};
 }
@@ -699,6 +719,7 @@ catalog_result<product_view> sqlite_catalog::update_product(std::int64_t id,
       if (product_of_sku_.emplace(s.sku, id).second)
         skus_of_product_[id].push_back(s.sku);
   }
+  remove_terms(old.summary.title + " " + old.summary.brand + " " + old.description);
   add_terms(title + " " + brand + " " + description);
   auto fresh = read_product(id, "");
   if (fresh.ok()) {

@@ -105,6 +105,7 @@ private:
   std::vector<std::pair<std::string, std::int64_t>> terms_;
   persistence::status load_terms();
   void add_terms(const std::string& text);
+  void remove_terms(const std::string& text); ///< undoes add_terms of a text no longer indexed
 
   std::mutex write_mtx_; // one catalog write at a time: ids and index stay consistent
   std::int64_t next_id_ = 1;

@@ -51,6 +51,10 @@ response invalid(const std::string& pointer, const std::string& detail, const st
 std::optional<std::int64_t> to_int(const std::string& text) {
   if (text.empty() || text.size() > 18 || (text[0] == '-' && text.size() == 1))
     return std::nullopt;
+  // strtoll alone would take leading spaces and a '+': only an optional '-' and digits pass.
+  for (std::size_t i = text[0] == '-' ? 1 : 0; i < text.size(); ++i)
+    if (text[i] < '0' || text[i] > '9')
+      return std::nullopt;
   errno = 0;
   char* end = nullptr;
   auto v = std::strtoll(text.c_str(), &end, 10);
