@@ -282,6 +282,18 @@ const std::vector<setting_def>& definitions() {
        return {};
      },
      [](const settings& s) { return quote(s.admin.password.empty() ? "" : "********"); }},
+    {"auth", "token_secret", {}, "HMAC secret of bearer tokens, shared by the cluster (empty: generated per node)",
+     [](settings& s, const std::string& v) -> std::string {
+       if (!v.empty() && (v.size() < 32 || v.size() > 1024))
+         return "empty, or 32 to 1024 characters";
+       s.auth.token_secret = v;
+       return {};
+     },
+     [](const settings& s) { return quote(s.auth.token_secret.empty() ? "" : "********"); }},
+    {"auth", "token_ttl_seconds", {}, "how long a bearer token is valid",
+     int_apply(60, 30 * 86'400,
+               [](settings& s, long long v) { s.auth.token_ttl = std::chrono::seconds(v); }),
+     [](const settings& s) { return std::to_string(s.auth.token_ttl.count()); }},
   };
   return defs;
 }

@@ -98,6 +98,14 @@ struct admin_settings {
   std::string password; ///< empty: generated and printed once to the log
 };
 
+/// Bearer tokens (HMAC-SHA256), checked on every request.
+struct auth_settings {
+  /// The cluster's shared signing secret (at least 32 characters). Empty: a single node
+  /// generates one at its first start and keeps it in its store.
+  std::string token_secret;
+  std::chrono::seconds token_ttl{86'400};
+};
+
 /// Everything a node is configured with. Each consumer gets only its own part.
 struct settings {
   std::string config_file; ///< the file these came from, empty if none
@@ -111,6 +119,7 @@ struct settings {
   warehouse_settings warehouse;
   log_settings log;
   admin_settings admin;
+  auth_settings auth;
 };
 
 } // namespace souk::config

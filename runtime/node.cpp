@@ -3,9 +3,12 @@
 #include "actors/api/register.hpp"
 #include "actors/catalog/sqlite_catalog.hpp"
 #include "base/log.hpp"
+#include "base/time.hpp"
+#include "http/auth.hpp"
 #include "http/router.hpp"
 #include "http/routes/catalog_routes.hpp"
 #include "http/routes/health.hpp"
+#include "http/routes/seller_routes.hpp"
 #include "http/server.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/store.hpp"
@@ -71,6 +74,20 @@ std::string node::start() {
       return fail(st.message);
   }
 
+  // The token secret: the cluster's from the settings, or this node's own, kept in its store.
+  auto secret = settings_.auth.token_secret;
+  if (secret.empty()) {
+    auto kept = p.store->meta("token_secret");
+    if (!kept)
+      return fail(kept.error().message);
+    secret = kept->value_or("");
+    if (secret.empty()) {
+      secret = http::random_secret(32);
+      if (auto st = p.store->set_meta("token_secret", secret); !st.ok())
+        return fail(st.message);
+    }
+  }
+
   // 2. The catalog read model, with the demo catalog on a new data folder.
   auto catalog = actors::catalog::sqlite_catalog::open(*p.store, settings_.store);
   if (!catalog)
@@ -108,11 +125,22 @@ std::string node::start() {
     return {true, {}};
   });
   http::add_catalog_routes(p.routes, *p.catalog);
+  http::add_seller_routes(p.routes, *p.catalog, secret);
   p.edge = std::make_unique<http::server>(settings_.http, p.routes);
   if (auto err = p.edge->start(); !err.empty())
     return fail(err);
 
   ready_ = true;
+  // Until accounts exist (POST /v1/sessions), ops reach the seller and admin routes with a
+  // token printed here, as the admin password will be.
+  auto now = std::chrono::system_clock::now();
+  http::principal ops{"ops", "admin",
+                      std::chrono::duration_cast<std::chrono::seconds>(
+                          (now + settings_.auth.token_ttl).time_since_epoch())
+                          .count()};
+  base::log_warn("bootstrap admin token",
+                 {{"token", http::sign_token(ops, secret)},
+                  {"expires_at", base::format_rfc3339(now + settings_.auth.token_ttl)}});
   base::log_info(
       "node ready",
       {{"http", config::endpoint{settings_.http.listen.host, p.edge->port()}.to_string()},
