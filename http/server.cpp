@@ -240,13 +240,15 @@ private:
     --srv_->in_flight_;
     if (closed_)
       return; // killed at the end of the drain: nobody is left to read the answer
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+    if (base::log_enabled(base::log_level::info)) { // the fields cost allocations: skip them
+      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
                   .count();
-    base::log_info("request", {{"method", std::string{req_.method_string()}},
-                               {"route", route_},
-                               {"status", res.result_int()},
-                               {"duration_ms", ms},
-                               {"trace_id", trace_}});
+      base::log_info("request", {{"method", std::string{req_.method_string()}},
+                                 {"route", route_},
+                                 {"status", res.result_int()},
+                                 {"duration_ms", ms},
+                                 {"trace_id", trace_}});
+    }
     res.version(req_.version());
     res.keep_alive(req_.keep_alive() && !srv_->draining_);
     res.set(bhttp::field::server, "souk");
