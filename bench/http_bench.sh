@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP edge throughput next to nginx, side by side in one run, with the same wrk settings:
 #   nginx (one worker) returning a fixed 100-byte body   — the anchor
-#   soukd GET /v1/products/{id} on a demo catalog (ids spread over the catalog)
+#   soukd GET /v1/products/{id} on a demo catalog: ids spread over the whole catalog (most
+#     pages read for the first time) and a hot set of 2,000 products (pages served from memory)
 #   soukd GET /v1/products?q=... search with facets (latency)
 # Prints a Markdown table. Needs the release build and wrk + nginx (scripts/setup.sh --bench).
 # Usage: bench/http_bench.sh [--products N] [--duration 10s] [--connections 64]
@@ -67,6 +68,13 @@ request = function()
   return wrk.format("GET", "/v1/products/" .. ((n * 7919) % $products + 1))
 end
 LUA
+cat > "$work/hot.lua" <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/v1/products/" .. ((n * 7919) % 2000 + 1))
+end
+LUA
 cat > "$work/search.lua" <<'LUA'
 local words = {"krossovki", "smartfon", "plate", "kurtka zimnyaya", "naushniki", "krem", "krossovki begovye", "nike"}
 local n = 0
@@ -93,9 +101,11 @@ echo "|---|---|---|---|---|---|"
 read -r n_rps n_p50 n_p99 n_err < <(run "http://127.0.0.1:$nginx_port/")
 echo "| nginx, 1 worker, fixed 100-byte body (anchor) | $n_rps | $n_p50 | $n_p99 | $n_err | 1.00 |"
 read -r p_rps p_p50 p_p99 p_err < <(run "http://127.0.0.1:$souk_port/" "$work/products.lua")
-echo "| soukd GET /v1/products/{id} ($products products) | $p_rps | $p_p50 | $p_p99 | $p_err | $(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |"
+echo "| soukd GET /v1/products/{id}, ids spread over all $products | $p_rps | $p_p50 | $p_p99 | $p_err | $(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |"
 # Search is CPU-bound (bm25 over every match, facets over the filtered set): its latency is
 # measured with 2 connections, so that the figure is the query's and not a queue's.
+read -r h_rps h_p50 h_p99 h_err < <(run "http://127.0.0.1:$souk_port/" "$work/hot.lua")
+echo "| soukd GET /v1/products/{id}, 2,000 hot products | $h_rps | $h_p50 | $h_p99 | $h_err | $(awk -v a="$h_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |"
 read -r s_rps s_p50 s_p99 s_err < <(run "http://127.0.0.1:$souk_port/" "$work/search.lua" 2)
 echo "| soukd GET /v1/products?q= search with facets, 2 connections | $s_rps | $s_p50 | $s_p99 | $s_err | |"
 echo

@@ -1,5 +1,8 @@
 #include "http/auth.hpp"
 
+#include <cctype>
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -50,6 +53,11 @@ std::optional<std::string> unb64url(std::string_view in) {
       out += static_cast<char>((buf >> bits) & 0xff);
     }
   }
+  // Only the canonical text of some bytes is accepted: a lone last character (6 bits, no whole
+  // byte) or non-zero unused low bits would let several texts decode to the same signature, so
+  // a token edited in its last character would still verify.
+  if (bits >= 6 || (buf & ((1U << bits) - 1)) != 0)
+    return std::nullopt;
   return out;
 }
 
@@ -133,7 +141,9 @@ std::string_view bearer_of(std::string_view authorization) {
 
 std::string random_secret(std::size_t n) {
   std::string bytes(n, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n));
+  // A secret from a failed generator would be all zeros: anyone could sign tokens with it.
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1)
+    throw std::runtime_error("random_secret: OpenSSL's random generator failed");
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : bytes) {

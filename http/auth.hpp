@@ -32,7 +32,8 @@ std::optional<principal> verify_token(std::string_view token, std::string_view s
 /// The token of an `Authorization: Bearer <token>` header value; empty when it is not one.
 std::string_view bearer_of(std::string_view authorization);
 
-/// `n` random bytes from OpenSSL's generator, hex encoded (for secrets).
+/// `n` random bytes from OpenSSL's generator, hex encoded (for secrets). Throws
+/// std::runtime_error when the generator fails (never returns a predictable secret).
 std::string random_secret(std::size_t n);
 
 } // namespace souk::http

@@ -1,5 +1,6 @@
 #include "http/catalog_json.hpp"
 
+#include "http/json_writer.hpp"
 #include "http/problem.hpp"
 
 #include <cerrno>
@@ -39,7 +40,11 @@ response problem_of(const catalog_error& err, const std::string& trace) {
 }
 
 response invalid(const std::string& pointer, const std::string& detail, const std::string& trace) {
-  return problem_of({"validation_failed", pointer, detail}, trace);
+  // Always with errors[]: "" is a valid pointer (the whole body), not "no pointer".
+  nlohmann::json extra = {
+      {"errors", nlohmann::json::array(
+                     {{{"pointer", pointer}, {"code", "validation_failed"}, {"detail", detail}}})}};
+  return make_problem(422, "validation_failed", detail, trace, extra);
 }
 
 /// Parses a whole decimal integer; nullopt for anything else (signs, spaces, overflow).
@@ -77,23 +82,64 @@ nlohmann::json attributes_json(const std::vector<std::pair<std::string, std::str
   return obj;
 }
 
-nlohmann::json product_json(const actors::product_view& p) {
-  nlohmann::json skus = nlohmann::json::array();
-  for (auto& s : p.skus) {
-    nlohmann::json delivery = nullptr;
-    if (!s.delivery.warehouse_id.empty())
-      delivery = {{"warehouse_id", s.delivery.warehouse_id}, {"days", s.delivery.days}};
-    skus.push_back({{"sku", s.sku},
-                    {"price", money(s.price)},
-                    {"attributes", attributes_json(s.attributes)},
-                    {"available", s.delivery.available},
-                    {"delivery", delivery}});
+namespace {
+
+void write_money(json_writer& w, std::int64_t amount) {
+  w.begin_object().key("amount").value(amount).key("currency").value(currency).end_object();
+}
+
+void write_attributes(json_writer& w,
+                      const std::vector<std::pair<std::string, std::string>>& attrs) {
+  w.begin_object();
+  for (auto& [k, v] : attrs)
+    w.key(k).value(v);
+  w.end_object();
+}
+
+} // namespace
+
+std::string product_body(const actors::product_view& p, const std::string& region) {
+  std::string out;
+  out.reserve(512 + 256 * p.skus.size());
+  json_writer w{out};
+  auto& s = p.summary;
+  w.begin_object();
+  w.key("id").value(s.id).key("title").value(s.title).key("brand").value(s.brand);
+  w.key("category").value(s.category).key("price");
+  write_money(w, s.price);
+  w.key("rating").value_1dp(s.rating).key("reviews").value(s.reviews);
+  w.key("image_url").value("https://img.souk.local/products/" + std::to_string(s.id) + ".jpg");
+  w.key("in_stock").value(s.in_stock).key("description").value(p.description);
+  w.key("attributes");
+  write_attributes(w, p.attributes);
+  w.key("skus").begin_array();
+  for (auto& sku : p.skus) {
+    w.begin_object().key("sku").value(sku.sku).key("price");
+    write_money(w, sku.price);
+    w.key("attributes");
+    write_attributes(w, sku.attributes);
+    w.key("available").value(sku.delivery.available).key("delivery");
+    if (sku.delivery.warehouse_id.empty())
+      w.null();
+    else
+      w.begin_object()
+          .key("warehouse_id")
+          .value(sku.delivery.warehouse_id)
+          .key("days")
+          .value(std::int64_t{sku.delivery.days})
+          .end_object();
+    w.end_object();
   }
-  auto body = summary_json(p.summary);
-  body["description"] = p.description;
-  body["attributes"] = attributes_json(p.attributes);
-  body["skus"] = std::move(skus);
-  return body;
+  w.end_array();
+  if (!region.empty())
+    w.key("region").value(region);
+  w.end_object();
+  return out;
+}
+
+nlohmann::json product_json(const actors::product_view& p) {
+  // One shape, written once: the DOM form (for bodies that add members) parses the text form.
+  return nlohmann::json::parse(product_body(p));
 }
 
 } // namespace souk::http

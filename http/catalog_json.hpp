@@ -25,7 +25,7 @@ unsigned status_of(const std::string& code);
 /// A catalog error as problem+json, with an `errors[]` entry when it names a pointer.
 response problem_of(const actors::catalog_error& err, const std::string& trace);
 
-/// A 422 validation_failed problem for `pointer`.
+/// A 422 validation_failed problem whose errors[] names `pointer` ("" is the whole body).
 response invalid(const std::string& pointer, const std::string& detail, const std::string& trace);
 
 /// A whole decimal integer (an optional '-' and digits only); nullopt for anything else.
@@ -37,7 +37,12 @@ nlohmann::json summary_json(const actors::product_summary& p);
 /// Attributes as a JSON object.
 nlohmann::json attributes_json(const std::vector<std::pair<std::string, std::string>>& attrs);
 
-/// A product page: the summary, description, attributes and SKUs with availability.
+/// A product page, serialised: the summary, description, attributes and SKUs with availability.
+/// `region` (when given) is the buyer region the availability was computed for.
+/// Written without a DOM: it is the hottest body of the API.
+std::string product_body(const actors::product_view& p, const std::string& region = {});
+
+/// The same page as a JSON value (for bodies that add members to it).
 nlohmann::json product_json(const actors::product_view& p);
 
 } // namespace souk::http

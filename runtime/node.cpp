@@ -82,7 +82,11 @@ std::string node::start() {
       return fail(kept.error().message);
     secret = kept->value_or("");
     if (secret.empty()) {
-      secret = http::random_secret(32);
+      try {
+        secret = http::random_secret(32);
+      } catch (const std::exception& e) {
+        return fail(std::string{"cannot generate the token secret: "} + e.what());
+      }
       if (auto st = p.store->set_meta("token_secret", secret); !st.ok())
         return fail(st.message);
     }

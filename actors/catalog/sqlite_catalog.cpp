@@ -20,6 +20,9 @@ namespace {
 /// Work bounds of one text query: at most this many matches are ranked.
 constexpr int max_text_hits = 50'000;
 
+/// Product pages kept in memory at most (their static part; see `product`).
+constexpr std::size_t max_cached_pages = 100'000;
+
 using attributes = std::vector<std::pair<std::string, std::string>>;
 
 std::string attributes_json(const attributes& attrs) {
@@ -50,8 +53,9 @@ status insert_product(connection& db, const product_spec& p, bool bulk) {
   auto min_price = p.skus.empty() ? std::int64_t{0} : p.skus.front().price;
   for (auto& s : p.skus)
     min_price = std::min(min_price, s.price);
-  auto ins = db.prepare("INSERT INTO products (id, title, description, brand, category, attributes,"
-                        " rating, reviews, created_at, price) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  auto ins =
+      db.prepare("INSERT INTO products (id, title, description, brand, category, attributes,"
+                 " rating, reviews, created_at, price) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
   ins.bind(1, p.id).bind(2, p.title).bind(3, p.description).bind(4, p.brand).bind(5, p.category);
   ins.bind(6, attributes_json(p.attributes));
   ins.bind(7, static_cast<std::int64_t>(p.rating * 10)).bind(8, p.reviews).bind(9, p.created_ms);
@@ -60,7 +64,7 @@ status insert_product(connection& db, const product_spec& p, bool bulk) {
     return st;
   if (!bulk) {
     auto fts = db.prepare(
-      "INSERT INTO products_fts (rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)");
+        "INSERT INTO products_fts (rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)");
     fts.bind(1, p.id).bind(2, p.title).bind(3, p.brand).bind(4, p.description);
     if (auto st = step_done(fts); !st.ok())
       return st;
@@ -85,7 +89,7 @@ status insert_product(connection& db, const product_spec& p, bool bulk) {
 
 } // namespace
 
-// -- read connections -------------------------------------------------------------------------------
+// -- read connections --
 
 struct sqlite_catalog::reader {
   connection db;
@@ -98,7 +102,8 @@ struct sqlite_catalog::reader {
 /// A read connection borrowed from the pool for one call; returned on destruction.
 class sqlite_catalog::reader_lease {
 public:
-  reader_lease(sqlite_catalog* owner, std::unique_ptr<reader> r) : owner_(owner), r_(std::move(r)) {}
+  reader_lease(sqlite_catalog* owner, std::unique_ptr<reader> r)
+      : owner_(owner), r_(std::move(r)) {}
   reader_lease(reader_lease&&) = default;
   ~reader_lease() {
     if (r_) {
@@ -135,15 +140,16 @@ sqlite_catalog::reader_lease sqlite_catalog::lease() {
   r->product = r->db.prepare("SELECT title, description, brand, category, attributes, rating,"
                              " reviews, created_at, price FROM products WHERE id = ?1");
   r->skus = r->db.prepare(
-    "SELECT sku, price, attributes FROM skus WHERE product_id = ?1 ORDER BY position");
-  r->match_ids = r->db.prepare("SELECT rowid FROM products_fts WHERE products_fts MATCH ?1 LIMIT 2000");
+      "SELECT sku, price, attributes FROM skus WHERE product_id = ?1 ORDER BY position");
+  r->match_ids =
+      r->db.prepare("SELECT rowid FROM products_fts WHERE products_fts MATCH ?1 LIMIT 2000");
   return {this, std::move(r)};
 }
 
-// -- opening and loading ------------------------------------------------------------------------------
+// -- opening and loading --
 
 sqlite_catalog::sqlite_catalog(persistence::store& store, const config::store_settings& settings)
-  : store_(store), settings_(settings) {}
+    : store_(store), settings_(settings) {}
 
 sqlite_catalog::~sqlite_catalog() = default;
 
@@ -166,7 +172,7 @@ sqlite_catalog::open(persistence::store& store, const config::store_settings& se
           return s;
       }
       auto days = db.prepare(
-        "INSERT INTO delivery_days (from_region, to_region, days) VALUES (?1, ?2, ?3)");
+          "INSERT INTO delivery_days (from_region, to_region, days) VALUES (?1, ?2, ?3)");
       for (auto& a : demo_regions())
         for (auto& b : demo_regions()) {
           days.bind(1, a.id).bind(2, b.id).bind(3, std::int64_t{demo_delivery_days(a.id, b.id)});
@@ -179,8 +185,8 @@ sqlite_catalog::open(persistence::store& store, const config::store_settings& se
         if (auto s = step_done(wh); !s.ok())
           return s;
       }
-      auto cat = db.prepare(
-        "INSERT INTO categories (id, name, parent, position) VALUES (?1, ?2, ?3, ?4)");
+      auto cat =
+          db.prepare("INSERT INTO categories (id, name, parent, position) VALUES (?1, ?2, ?3, ?4)");
       std::int64_t pos = 0;
       for (auto& x : demo_categories()) {
         cat.bind(1, x.id).bind(2, x.name).bind(3, x.parent).bind(4, pos++);
@@ -367,7 +373,7 @@ void sqlite_catalog::remove_terms(const std::string& text) {
   }
 }
 
-// -- availability ---------------------------------------------------------------------------------------
+// -- availability --
 
 bool sqlite_catalog::product_in_stock(std::int64_t id) const {
   std::lock_guard<std::mutex> guard{stock_mtx_};
@@ -428,7 +434,7 @@ sku_delivery sqlite_catalog::delivery(const std::string& sku, const std::string&
   return out;
 }
 
-// -- reads ----------------------------------------------------------------------------------------------
+// -- reads --
 
 text_hits sqlite_catalog::match(const std::vector<std::string>& tokens) {
   text_hits hits;
@@ -446,8 +452,8 @@ text_hits sqlite_catalog::match(const std::vector<std::string>& tokens) {
 catalog_result<search_result> sqlite_catalog::search(const search_request& req) {
   if (req.q.size() > limits_.max_query_bytes)
     return catalog_result<search_result>::fail(
-      "validation_failed", "q",
-      "the query is longer than " + std::to_string(limits_.max_query_bytes) + " bytes");
+        "validation_failed", "q",
+        "the query is longer than " + std::to_string(limits_.max_query_bytes) + " bytes");
   if (!valid_utf8(req.q))
     return catalog_result<search_result>::fail("validation_failed", "q", "the query is not UTF-8");
   auto tokens = search_tokens(req.q, limits_);
@@ -519,7 +525,32 @@ catalog_result<std::vector<suggestion>> sqlite_catalog::suggest(const std::strin
 }
 
 catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std::string& region) {
-  return read_product(id, region);
+  // Product pages are the hottest read: their static part (text, attributes, SKUs) is kept in
+  // memory after the first read, and only availability is computed per request.
+  std::shared_ptr<const product_view> page;
+  {
+    std::lock_guard<std::mutex> guard{pages_mtx_};
+    auto it = pages_.find(id);
+    if (it != pages_.end())
+      page = it->second;
+  }
+  if (!page) {
+    auto fresh = read_product(id, "");
+    if (!fresh.ok())
+      return fresh;
+    page = std::make_shared<const product_view>(std::move(*fresh.value));
+    std::lock_guard<std::mutex> guard{pages_mtx_};
+    if (pages_.size() >= max_cached_pages)
+      pages_.clear(); // bounded memory; the hot pages come back on their next read
+    pages_.emplace(id, page);
+  }
+  product_view v = *page;
+  v.summary.in_stock = false;
+  for (auto& sku : v.skus) {
+    sku.delivery = delivery(sku.sku, region);
+    v.summary.in_stock = v.summary.in_stock || sku.delivery.available > 0;
+  }
+  return {std::move(v), {}};
 }
 
 catalog_result<product_view> sqlite_catalog::read_product(std::int64_t id,
@@ -575,7 +606,7 @@ std::vector<warehouse_view> sqlite_catalog::warehouses() {
   return warehouses_;
 }
 
-// -- writes ---------------------------------------------------------------------------------------------
+// -- writes --
 
 namespace {
 
@@ -584,7 +615,10 @@ catalog_error check_change(const product_change& c, bool create, const catalog_i
     return !s || (!s->empty() && s->size() <= max);
   };
   if (create && (!c.title || !c.brand || !c.category))
-    return {"validation_failed", !c.title ? "/title" : !c.brand ? "/brand" : "/category",
+    return {"validation_failed",
+            !c.title   ? "/title"
+            : !c.brand ? "/brand"
+                       : "/category",
             "title, brand and category are required"};
   if (!text_ok(c.title, 300))
     return {"validation_failed", "/title", "title must be 1..300 characters"};
@@ -604,7 +638,8 @@ catalog_error check_change(const product_change& c, bool create, const catalog_i
     if (s.sku.empty() || s.sku.size() > 64)
       return {"validation_failed", ptr + "/sku", "sku must be 1..64 characters"};
     if (s.price <= 0 || s.price > 100'000'000'000)
-      return {"validation_failed", ptr + "/price", "price must be a positive amount in minor units"};
+      return {"validation_failed", ptr + "/price",
+              "price must be a positive amount in minor units"};
     // Twice in one change would fail in the store (primary key) as a server error.
     for (std::size_t k = 0; k < i; ++k)
       if (c.skus[k].sku == s.sku)
@@ -681,8 +716,9 @@ catalog_result<product_view> sqlite_catalog::update_product(std::int64_t id,
   auto old = cur;
   auto st = write({[=](connection& db) -> status {
     // External-content FTS: remove the old row's terms before the content changes.
-    auto del = db.prepare("INSERT INTO products_fts (products_fts, rowid, title, brand, description)"
-                          " VALUES ('delete', ?1, ?2, ?3, ?4)");
+    auto del =
+        db.prepare("INSERT INTO products_fts (products_fts, rowid, title, brand, description)"
+                   " VALUES ('delete', ?1, ?2, ?3, ?4)");
     del.bind(1, id).bind(2, old.summary.title).bind(3, old.summary.brand).bind(4, old.description);
     if (auto s = step_done(del); !s.ok())
       return s;
@@ -693,21 +729,22 @@ catalog_result<product_view> sqlite_catalog::update_product(std::int64_t id,
     if (auto s = step_done(up); !s.ok())
       return s;
     auto sku = db.prepare(
-      "INSERT INTO skus (sku, product_id, price, attributes, position) VALUES (?1, ?2, ?3, ?4,"
-      " (SELECT coalesce(max(position), -1) + 1 FROM skus WHERE product_id = ?2))"
-      " ON CONFLICT (sku) DO UPDATE SET price = excluded.price, attributes = excluded.attributes");
+        "INSERT INTO skus (sku, product_id, price, attributes, position) VALUES (?1, ?2, ?3, ?4,"
+        " (SELECT coalesce(max(position), -1) + 1 FROM skus WHERE product_id = ?2))"
+        " ON CONFLICT (sku) DO UPDATE SET price = excluded.price, attributes = "
+        "excluded.attributes");
     for (auto& s : skus) {
       sku.bind(1, s.sku).bind(2, id).bind(3, s.price).bind(4, attributes_json(s.attributes));
       if (auto e = step_done(sku); !e.ok())
         return e;
     }
-    auto price = db.prepare(
-      "UPDATE products SET price = (SELECT min(price) FROM skus WHERE product_id = ?1) WHERE id = ?1");
+    auto price = db.prepare("UPDATE products SET price = (SELECT min(price) FROM skus WHERE "
+                            "product_id = ?1) WHERE id = ?1");
     price.bind(1, id);
     if (auto s = step_done(price); !s.ok())
       return s;
     auto ins = db.prepare(
-      "INSERT INTO products_fts (rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)");
+        "INSERT INTO products_fts (rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)");
     ins.bind(1, id).bind(2, title).bind(3, brand).bind(4, description);
     return step_done(ins);
   }});
@@ -720,6 +757,10 @@ catalog_result<product_view> sqlite_catalog::update_product(std::int64_t id,
         skus_of_product_[id].push_back(s.sku);
   }
   remove_terms(old.summary.title + " " + old.summary.brand + " " + old.description);
+  {
+    std::lock_guard<std::mutex> pages_guard{pages_mtx_};
+    pages_.erase(id);
+  }
   add_terms(title + " " + brand + " " + description);
   auto fresh = read_product(id, "");
   if (fresh.ok()) {
@@ -751,10 +792,12 @@ catalog_result<sku_view> sqlite_catalog::set_stock(const std::string& sku,
   }
   if (on_hand < reserved)
     return result_t::fail("below_reserved", "/on_hand",
-                          std::to_string(reserved) + " units are reserved; on_hand cannot be lower");
+                          std::to_string(reserved) +
+                              " units are reserved; on_hand cannot be lower");
   auto st = write({[=](connection& db) {
-    auto up = db.prepare("INSERT INTO stock (sku, warehouse_id, on_hand) VALUES (?1, ?2, ?3)"
-                         " ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = excluded.on_hand");
+    auto up =
+        db.prepare("INSERT INTO stock (sku, warehouse_id, on_hand) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = excluded.on_hand");
     up.bind(1, sku).bind(2, warehouse_id).bind(3, on_hand);
     return step_done(up);
   }});

@@ -107,6 +107,10 @@ private:
   void add_terms(const std::string& text);
   void remove_terms(const std::string& text); ///< undoes add_terms of a text no longer indexed
 
+  // Static parts of product pages already read (availability is computed per request).
+  std::mutex pages_mtx_;
+  std::unordered_map<std::int64_t, std::shared_ptr<const product_view>> pages_;
+
   std::mutex write_mtx_; // one catalog write at a time: ids and index stay consistent
   std::int64_t next_id_ = 1;
 };

@@ -124,9 +124,11 @@ void add_catalog_routes(router& routes, actors::catalog_service& catalog) {
                auto result = catalog.product(*id, region);
                if (!result.ok())
                  return respond(problem_of(result.error, ctx.trace_id));
-               auto body = product_json(*result.value);
-               body["region"] = region;
-               respond(make_json(200, body));
+               response res{bhttp::status::ok, 11};
+               res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+               res.body() = product_body(*result.value, region);
+               res.prepare_payload();
+               respond(std::move(res));
              });
 
   routes.add(bhttp::verb::get, "/v1/suggest",

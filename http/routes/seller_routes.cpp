@@ -4,7 +4,10 @@
 #include "http/catalog_json.hpp"
 #include "http/problem.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <initializer_list>
+#include <string_view>
 
 namespace souk::http {
 namespace {
@@ -35,6 +38,14 @@ bool authorised(const request_context& ctx, const std::string& secret, responder
   return true;
 }
 
+/// `name` as one RFC 6901 reference token: '~' becomes "~0" and '/' becomes "~1".
+std::string pointer_token(std::string_view name) {
+  std::string out;
+  for (char c : name)
+    out += c == '~' ? std::string{"~0"} : c == '/' ? std::string{"~1"} : std::string(1, c);
+  return out;
+}
+
 /// One refusal of a body field: where and why.
 struct field_error {
   std::string pointer;
@@ -48,7 +59,8 @@ std::optional<json> parse_body(const request_context& ctx, responder& respond) {
     return std::nullopt;
   }
   if (!body.is_object()) {
-    respond(invalid("/", "the body must be a JSON object", ctx.trace_id));
+    // "" is the JSON pointer of the whole document ("/" would name a member called "").
+    respond(invalid("", "the body must be a JSON object", ctx.trace_id));
     return std::nullopt;
   }
   return body;
@@ -61,7 +73,8 @@ std::optional<field_error> read_attributes(const json& j, const std::string& ptr
     return field_error{ptr, "at most 50 attributes"};
   for (auto& [k, v] : j.items()) {
     if (!v.is_string() || k.empty() || k.size() > 64 || v.get<std::string>().size() > 256)
-      return field_error{ptr + "/" + k, "attribute values are strings of at most 256 characters"};
+      return field_error{ptr + "/" + pointer_token(k),
+                         "attribute values are strings of at most 256 characters"};
     out.emplace_back(k, v.get<std::string>());
   }
   return std::nullopt;
@@ -77,13 +90,20 @@ std::optional<field_error> read_text(const json& body, const char* name,
   return std::nullopt;
 }
 
-/// Reads a product change; `fields` lists the members a body may have.
-std::optional<field_error> read_change(const json& body, actors::product_change& c) {
-  static const std::vector<std::string> known = {"title",    "description", "brand",
-                                                 "category", "attributes",  "skus"};
-  for (auto& [k, v] : body.items())
+/// The first member of the object `j` that is not in `known`, as a refusal under `ptr`.
+std::optional<field_error> unknown_member(const json& j, const std::string& ptr,
+                                          std::initializer_list<std::string_view> known) {
+  for (auto& [k, v] : j.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
-      return field_error{"/" + k, "unknown field '" + k + "'"};
+      return field_error{ptr + "/" + pointer_token(k), "unknown field '" + k + "'"};
+  return std::nullopt;
+}
+
+/// Reads a product change: a body with members other than the known ones is refused.
+std::optional<field_error> read_change(const json& body, actors::product_change& c) {
+  if (auto err = unknown_member(
+          body, "", {"title", "description", "brand", "category", "attributes", "skus"}))
+    return err;
   for (auto name : {"title", "description", "brand", "category"}) {
     std::optional<std::string> value;
     if (auto err = read_text(body, name, value))
@@ -108,12 +128,18 @@ std::optional<field_error> read_change(const json& body, actors::product_change&
     for (std::size_t i = 0; i < body["skus"].size(); ++i) {
       auto& s = body["skus"][i];
       auto ptr = "/skus/" + std::to_string(i);
-      if (!s.is_object() || !s.contains("sku") || !s["sku"].is_string())
+      if (!s.is_object())
+        return field_error{ptr, "each SKU must be an object {sku, price, attributes?}"};
+      if (auto err = unknown_member(s, ptr, {"sku", "price", "attributes"}))
+        return err;
+      if (!s.contains("sku") || !s["sku"].is_string())
         return field_error{ptr + "/sku", "each SKU needs a string sku"};
       if (!s.contains("price") || !s["price"].is_object() || !s["price"].contains("amount") ||
           !s["price"]["amount"].is_number_integer())
         return field_error{ptr + "/price",
                            "price must be {\"amount\": <minor units>, \"currency\": \"RUB\"}"};
+      if (auto err = unknown_member(s["price"], ptr + "/price", {"amount", "currency"}))
+        return err;
       if (s["price"].contains("currency") && s["price"]["currency"] != currency)
         return field_error{ptr + "/price/currency",
                            std::string{"the currency must be "} + currency};
@@ -184,7 +210,8 @@ void add_seller_routes(router& routes, actors::catalog_service& catalog, std::st
                  return;
                for (auto& [k, v] : body->items())
                  if (k != "warehouse_id" && k != "on_hand")
-                   return respond(invalid("/" + k, "unknown field '" + k + "'", ctx.trace_id));
+                   return respond(
+                       invalid("/" + pointer_token(k), "unknown field '" + k + "'", ctx.trace_id));
                if (!body->contains("warehouse_id") || !(*body)["warehouse_id"].is_string())
                  return respond(
                      invalid("/warehouse_id", "warehouse_id must be a string", ctx.trace_id));

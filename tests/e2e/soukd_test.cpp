@@ -438,3 +438,116 @@ TEST_F(SoukdTest, FreshNodeServesItsDemoCatalogOverHttp) {
 
 } // namespace
 } // namespace souk
+
+namespace souk {
+namespace {
+
+// -- seller writes through a real process -----------------------------------------------------
+
+/// The token of the "bootstrap admin token" line soukd logged, empty when there is none.
+std::string bootstrap_token(const test::process& p) {
+  for (auto& line : p.stderr_lines())
+    if (auto j = parse_line(line); j.value("message", "") == "bootstrap admin token")
+      return j.value("token", "");
+  return {};
+}
+
+/// `method target` with a JSON body and, unless empty, `Authorization: Bearer <token>`.
+std::optional<test::http_reply> send_json(std::uint16_t port, const std::string& method,
+                                          const std::string& target, const std::string& body,
+                                          const std::string& token) {
+  test::http_connection conn{port};
+  if (!conn.connected())
+    return std::nullopt;
+  std::string extra = "Content-Type: application/json\r\n";
+  if (!token.empty())
+    extra += "Authorization: Bearer " + token + "\r\n";
+  return conn.round_trip(test::make_request(method, target, extra, body, false));
+}
+
+/// True when `GET /v1/products?q=<word>` lists product `id`.
+bool search_lists(std::uint16_t port, const std::string& word, std::int64_t id) {
+  auto reply = test::http_get(port, "/v1/products?limit=100&q=" + word);
+  if (!reply || reply->status != 200)
+    return false;
+  auto body = json::parse(reply->body, nullptr, false);
+  if (!body.is_object() || !body["data"].is_array())
+    return false;
+  for (auto& item : body["data"])
+    if (item["id"] == id)
+      return true;
+  return false;
+}
+
+// The seller routes are wired into soukd with the node's token secret: the admin token it logs
+// at start creates a product the search finds at once, a request without it is refused, and the
+// token (the secret is kept in the store) still works after a restart.
+TEST_F(SoukdTest, BootstrapAdminTokenCreatesAProductThatSearchFinds) {
+  auto args = node_args();
+  args.insert(args.end(), {"--demo-catalog", "50"});
+  auto token = std::string{};
+  const std::string product =
+      R"({"title":"Vorpalquist e2e lantern","brand":"Souktest","category":"home/lighting",)"
+      R"("skus":[{"sku":"E2E-LANTERN-1","price":{"amount":129900,"currency":"RUB"}}]})";
+  std::int64_t id = 0;
+  {
+    auto p = launch(args);
+    auto ready = wait_ready(*p);
+    ASSERT_FALSE(ready.is_null()) << p->stderr_text();
+    auto port = port_of(ready.value("http", ""));
+    ASSERT_NE(port, 0) << ready.dump();
+    token = bootstrap_token(*p);
+    ASSERT_EQ(token.rfind("v1.", 0), 0U) << "no \"bootstrap admin token\" line:\n"
+                                         << p->stderr_text();
+
+    auto refused = send_json(port, "POST", "/v1/products", product, "");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << refused->body;
+    EXPECT_EQ(refused->header("www-authenticate"), "Bearer");
+    EXPECT_EQ(json::parse(refused->body, nullptr, false).value("code", ""), "unauthorized");
+    auto forged = token;
+    forged.back() = forged.back() == 'A' ? 'Q' : 'A';
+    auto forged_reply = send_json(port, "POST", "/v1/products", product, forged);
+    ASSERT_TRUE(forged_reply);
+    EXPECT_EQ(forged_reply->status, 401) << forged_reply->body;
+    EXPECT_FALSE(search_lists(port, "vorpalquist", 0));
+
+    auto created = send_json(port, "POST", "/v1/products", product, token);
+    ASSERT_TRUE(created);
+    ASSERT_EQ(created->status, 201) << created->body;
+    auto body = json::parse(created->body, nullptr, false);
+    ASSERT_TRUE(body.is_object() && body["id"].is_number_integer()) << created->body;
+    id = body["id"].get<std::int64_t>();
+    EXPECT_EQ(created->header("location"), "/v1/products/" + std::to_string(id));
+    EXPECT_EQ(body["price"], (json{{"amount", 129900}, {"currency", "RUB"}}));
+    EXPECT_TRUE(search_lists(port, "vorpalquist", id)) << "the new product is not in the search";
+    auto page = test::http_get(port, created->header("location"));
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200) << page->body;
+
+    ASSERT_TRUE(p->signal(SIGTERM));
+    auto code = run_to_exit(*p);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0) << p->stderr_text();
+  }
+
+  // Restarted on the same data: the product is still found and the first token still signs in.
+  auto again = launch(node_args());
+  auto ready = wait_ready(*again);
+  ASSERT_FALSE(ready.is_null()) << again->stderr_text();
+  auto port = port_of(ready.value("http", ""));
+  EXPECT_TRUE(search_lists(port, "vorpalquist", id)) << "the product did not survive a restart";
+  auto renamed = send_json(port, "PATCH", "/v1/products/" + std::to_string(id),
+                           R"({"title":"Kestrelune e2e lantern"})", token);
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->status, 200) << renamed->body;
+  EXPECT_TRUE(search_lists(port, "kestrelune", id));
+  EXPECT_FALSE(search_lists(port, "vorpalquist", id));
+  ASSERT_TRUE(again->signal(SIGTERM));
+  auto code = run_to_exit(*again);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << again->stderr_text();
+}
+
+} // namespace
+} // namespace souk

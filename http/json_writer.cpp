@@ -1,0 +1,129 @@
+#include "http/json_writer.hpp"
+
+#include <cstdio>
+
+namespace souk::http {
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xe  ? 3
+                    : (c >> 3) == 0x1e ? 4
+                                       : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+      return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2)
+        return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace
+
+void json_writer::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back())
+      out_ += ',';
+    first_.back() = false;
+  }
+}
+
+void json_writer::string(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  bool utf8 = valid_utf8(s);
+  out_ += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out_ += '\\';
+      out_ += ch;
+    } else if (c < 0x20) {
+      out_ += "\\u00";
+      out_ += hex[c >> 4];
+      out_ += hex[c & 0xf];
+    } else if (c >= 0x80 && !utf8) {
+      out_ += "\\ufffd";
+    } else {
+      out_ += ch;
+    }
+  }
+  out_ += '"';
+}
+
+json_writer& json_writer::begin_object() {
+  separate();
+  out_ += '{';
+  first_.push_back(true);
+  return *this;
+}
+
+json_writer& json_writer::end_object() {
+  out_ += '}';
+  first_.pop_back();
+  return *this;
+}
+
+json_writer& json_writer::begin_array() {
+  separate();
+  out_ += '[';
+  first_.push_back(true);
+  return *this;
+}
+
+json_writer& json_writer::end_array() {
+  out_ += ']';
+  first_.pop_back();
+  return *this;
+}
+
+json_writer& json_writer::key(std::string_view k) {
+  separate();
+  string(k);
+  out_ += ':';
+  after_key_ = true;
+  return *this;
+}
+
+json_writer& json_writer::value(std::string_view s) {
+  separate();
+  string(s);
+  return *this;
+}
+
+json_writer& json_writer::value(std::int64_t n) {
+  separate();
+  out_ += std::to_string(n);
+  return *this;
+}
+
+json_writer& json_writer::value(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+json_writer& json_writer::value_1dp(double d) {
+  separate();
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", d);
+  out_ += buf;
+  return *this;
+}
+
+json_writer& json_writer::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
+} // namespace souk::http
