@@ -48,7 +48,8 @@ std::optional<query_params> parse_query(std::string_view target) {
       continue;
     auto eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto value =
+        percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value)
       return std::nullopt;
     out.emplace_back(std::move(*name), std::move(*value));

@@ -14,7 +14,7 @@ constexpr int brand_facet_size = 20;
 
 std::string base64url(const std::string& in) {
   static constexpr char table[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::uint32_t buf = 0;
   int bits = 0;
@@ -56,16 +56,16 @@ std::optional<std::string> unbase64url(const std::string& in) {
 
 const char* sort_name(product_sort s) {
   switch (s) {
-    case product_sort::relevance:
-      return "relevance";
-    case product_sort::price_asc:
-      return "price_asc";
-    case product_sort::price_desc:
-      return "price_desc";
-    case product_sort::rating:
-      return "rating";
-    case product_sort::newest:
-      return "new";
+  case product_sort::relevance:
+    return "relevance";
+  case product_sort::price_asc:
+    return "price_asc";
+  case product_sort::price_desc:
+    return "price_desc";
+  case product_sort::rating:
+    return "rating";
+  case product_sort::newest:
+    return "new";
   }
   return "relevance";
 }
@@ -103,8 +103,8 @@ struct sort_key {
 } // namespace
 
 const std::vector<std::int64_t>& price_bucket_edges() {
-  static const std::vector<std::int64_t> edges = {0,         50'000,    100'000,  250'000,
-                                                  500'000,   1'000'000, 2'500'000, 5'000'000};
+  static const std::vector<std::int64_t> edges = {0,       50'000,    100'000,   250'000,
+                                                  500'000, 1'000'000, 2'500'000, 5'000'000};
   return edges;
 }
 
@@ -144,9 +144,9 @@ void catalog_index::upsert(index_entry e) {
   auto cat = node_by_id_.find(e.category);
   if (cat == node_by_id_.end())
     return;
-  row r{e.id,      brand_id(e.brand),  static_cast<std::uint32_t>(cat->second),
-        e.price,   e.rating,           e.reviews,
-        e.created_ms, e.in_stock,      std::move(e.title)};
+  row r{e.id,         brand_id(e.brand), static_cast<std::uint32_t>(cat->second),
+        e.price,      e.rating,          e.reviews,
+        e.created_ms, e.in_stock,        std::move(e.title)};
   auto it = row_by_id_.find(e.id);
   if (it != row_by_id_.end()) {
     rows_[it->second] = std::move(r);
@@ -164,8 +164,8 @@ void catalog_index::set_in_stock(std::int64_t id, bool in_stock) {
 }
 
 product_summary catalog_index::summary(const row& r) const {
-  return {r.id,     r.title,  brands_[r.brand], nodes_[r.category].def.id,
-          r.price,  r.rating, r.reviews,        r.in_stock};
+  return {r.id,    r.title,  brands_[r.brand], nodes_[r.category].def.id,
+          r.price, r.rating, r.reviews,        r.in_stock};
 }
 
 bool catalog_index::has_category(const std::string& id) const {
@@ -205,8 +205,9 @@ std::optional<index_entry> catalog_index::get(std::int64_t id) const {
   if (it == row_by_id_.end())
     return std::nullopt;
   auto& r = rows_[it->second];
-  return index_entry{r.id,     r.title,  brands_[r.brand], nodes_[r.category].def.id, r.price,
-                     r.rating, r.reviews, r.created_ms,    r.in_stock};
+  return index_entry{r.id,      r.title,  brands_[r.brand], nodes_[r.category].def.id,
+                     r.price,   r.rating, r.reviews,        r.created_ms,
+                     r.in_stock};
 }
 
 std::vector<category_view> catalog_index::categories() const {
@@ -227,7 +228,8 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
   if (req.limit < 1 || req.limit > 100)
     return result_t::fail("validation_failed", "limit", "limit must be 1..100");
   if ((req.min_price && *req.min_price < 0) || (req.max_price && *req.max_price < 0))
-    return result_t::fail("validation_failed", req.min_price && *req.min_price < 0 ? "min_price" : "max_price",
+    return result_t::fail("validation_failed",
+                          req.min_price && *req.min_price < 0 ? "min_price" : "max_price",
                           "prices are non-negative amounts in minor units");
   if (req.min_price && req.max_price && *req.min_price > *req.max_price)
     return result_t::fail("validation_failed", "min_price", "min_price is above max_price");
@@ -257,8 +259,8 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
     if (raw && raw->find('\0') != std::string::npos)
       raw.reset(); // the JSON parser stops at a NUL: a cursor with bytes after it is damaged
     auto doc = raw ? nlohmann::json::parse(*raw, nullptr, false) : nlohmann::json{};
-    if (!doc.is_object() || !doc.contains("f") || !doc["f"].is_string() || !doc.contains("k")
-        || !doc["k"].is_number() || !doc.contains("i") || !doc["i"].is_number_integer())
+    if (!doc.is_object() || !doc.contains("f") || !doc["f"].is_string() || !doc.contains("k") ||
+        !doc["k"].is_number() || !doc.contains("i") || !doc["i"].is_number_integer())
       return result_t::fail("invalid_cursor", "cursor", "the cursor is damaged");
     if (doc["f"].get<std::string>() != print)
       return result_t::fail("invalid_cursor", "cursor",
@@ -268,16 +270,16 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
 
   auto key_of = [&](const row& r, double score) -> double {
     switch (req.sort) {
-      case product_sort::relevance:
-        return hits != nullptr ? score : -static_cast<double>(r.reviews); // browse: popular first
-      case product_sort::price_asc:
-        return static_cast<double>(r.price);
-      case product_sort::price_desc:
-        return -static_cast<double>(r.price);
-      case product_sort::rating:
-        return -(r.rating * 1e7 + static_cast<double>(std::min<std::int64_t>(r.reviews, 9'999'999)));
-      case product_sort::newest:
-        return -static_cast<double>(r.created_ms);
+    case product_sort::relevance:
+      return hits != nullptr ? score : -static_cast<double>(r.reviews); // browse: popular first
+    case product_sort::price_asc:
+      return static_cast<double>(r.price);
+    case product_sort::price_desc:
+      return -static_cast<double>(r.price);
+    case product_sort::rating:
+      return -(r.rating * 1e7 + static_cast<double>(std::min<std::int64_t>(r.reviews, 9'999'999)));
+    case product_sort::newest:
+      return -static_cast<double>(r.created_ms);
     }
     return 0;
   };
@@ -293,13 +295,13 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
   auto consider = [&](std::size_t idx, double score) {
     auto& r = rows_[idx];
     auto& n = nodes_[r.category];
-    if (selected >= 0
-        && (static_cast<int>(n.ancestors.size()) <= nodes_[static_cast<std::size_t>(selected)].depth
-            || n.ancestors[static_cast<std::size_t>(nodes_[static_cast<std::size_t>(selected)].depth)]
-                 != selected))
+    if (selected >= 0 &&
+        (static_cast<int>(n.ancestors.size()) <= nodes_[static_cast<std::size_t>(selected)].depth ||
+         n.ancestors[static_cast<std::size_t>(nodes_[static_cast<std::size_t>(selected)].depth)] !=
+             selected))
       return;
-    if (brand_filter
-        && std::find(wanted_brands.begin(), wanted_brands.end(), r.brand) == wanted_brands.end())
+    if (brand_filter &&
+        std::find(wanted_brands.begin(), wanted_brands.end(), r.brand) == wanted_brands.end())
       return;
     if ((req.min_price && r.price < *req.min_price) || (req.max_price && r.price > *req.max_price))
       return;
@@ -309,7 +311,8 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
     ++brand_counts[r.brand];
     if (static_cast<int>(n.ancestors.size()) > facet_depth)
       ++cat_counts[static_cast<std::size_t>(n.ancestors[static_cast<std::size_t>(facet_depth)])];
-    auto b = static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), r.price) - edges.begin());
+    auto b = static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), r.price) -
+                                      edges.begin());
     ++bucket_counts[b == 0 ? 0 : b - 1];
     sort_key key{key_of(r, score), r.id};
     if (!after || *after < key)
@@ -340,15 +343,18 @@ catalog_result<search_result> catalog_index::query(const search_request& req,
   for (std::size_t i = 0; i < nodes_.size(); ++i)
     if (cat_counts[i] > 0)
       out.category_facet.push_back({nodes_[i].def.id, cat_counts[i]});
-  std::sort(out.category_facet.begin(), out.category_facet.end(),
-            [](auto& a, auto& b) { return a.count > b.count || (a.count == b.count && a.value < b.value); });
+  std::sort(out.category_facet.begin(), out.category_facet.end(), [](auto& a, auto& b) {
+    return a.count > b.count || (a.count == b.count && a.value < b.value);
+  });
   std::vector<facet_count> brands;
   for (std::size_t i = 0; i < brands_.size(); ++i)
     if (brand_counts[i] > 0)
       brands.push_back({brands_[i], brand_counts[i]});
   auto top = std::min<std::size_t>(brands.size(), brand_facet_size);
   std::partial_sort(brands.begin(), brands.begin() + static_cast<long>(top), brands.end(),
-                    [](auto& a, auto& b) { return a.count > b.count || (a.count == b.count && a.value < b.value); });
+                    [](auto& a, auto& b) {
+                      return a.count > b.count || (a.count == b.count && a.value < b.value);
+                    });
   brands.resize(top);
   out.brand_facet = std::move(brands);
   for (std::size_t i = 0; i < edges.size(); ++i) {

@@ -44,8 +44,8 @@ struct product_spec {
   std::string brand;
   std::string category; ///< a leaf category id
   std::vector<std::pair<std::string, std::string>> attributes;
-  double rating = 0;          ///< 1.0 .. 5.0, one decimal
-  std::int64_t reviews = 0;   ///< number of ratings (popularity)
+  double rating = 0;           ///< 1.0 .. 5.0, one decimal
+  std::int64_t reviews = 0;    ///< number of ratings (popularity)
   std::int64_t created_ms = 0; ///< Unix milliseconds
   std::vector<sku_spec> skus;
 };

@@ -15,8 +15,8 @@ struct text_limits {
 
 /// Splits user text into search words: runs of ASCII letters and digits and of non-ASCII
 /// UTF-8 characters (Cyrillic and the like), ASCII lowered. Everything else — FTS5 syntax
-/// (quotes, `*`, `:`, `^`, parentheses, `-`, AND/OR/NOT/NEAR as bare operators) — separates words, so the
-/// result can never change the meaning of a MATCH expression.
+/// (quotes, `*`, `:`, `^`, parentheses, `-`, AND/OR/NOT/NEAR as bare operators) — separates words,
+/// so the result can never change the meaning of a MATCH expression.
 std::vector<std::string> search_tokens(std::string_view text, const text_limits& limits);
 
 /// The FTS5 MATCH expression for `tokens`: each a quoted prefix query, all required.
