@@ -121,179 +121,264 @@ const std::vector<setting_def>& definitions() {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   static const std::vector<setting_def> defs = {
-    {"node", "name", {"--node"}, "this node's name in the cluster",
-     [](settings& s, const std::string& v) -> std::string {
-       if (!valid_node_name(v))
-         return "1 to 32 characters of a-z, 0-9, '-' and '_', starting with a letter or digit";
-       s.node.name = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.node.name); }},
-    {"node", "data", {"--data"}, "folder of the node's SQLite file and other state",
-     [](settings& s, const std::string& v) -> std::string {
-       if (v.empty())
-         return "a folder path";
-       s.node.data_dir = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.node.data_dir); }},
-    {"http", "listen", {"--http"}, "HOST:PORT of the HTTP edge",
-     [](settings& s, const std::string& v) { return endpoint_apply(s.http.listen, v); },
-     [](const settings& s) { return quote(s.http.listen.to_string()); }},
-    {"http", "threads", {}, "Asio threads serving HTTP",
-     int_apply(1, 64, [](settings& s, long long v) { s.http.threads = static_cast<int>(v); }),
-     [](const settings& s) { return std::to_string(s.http.threads); }},
-    {"http", "max_header_bytes", {}, "largest request header block (431 beyond)",
-     int_apply(1024, 1 << 20,
-               [](settings& s, long long v) { s.http.max_header_bytes = std::size_t(v); }),
-     [](const settings& s) { return std::to_string(s.http.max_header_bytes); }},
-    {"http", "max_body_bytes", {}, "largest request body (413 beyond)",
-     int_apply(1024, 64 << 20,
-               [](settings& s, long long v) { s.http.max_body_bytes = std::size_t(v); }),
-     [](const settings& s) { return std::to_string(s.http.max_body_bytes); }},
-    {"http", "read_timeout_ms", {}, "time a client has to send a whole request",
-     int_apply(100, 600'000,
-               [](settings& s, long long v) { s.http.read_timeout = milliseconds(v); }),
-     [](const settings& s) { return std::to_string(s.http.read_timeout.count()); }},
-    {"http", "idle_timeout_ms", {}, "how long a keep-alive connection may wait for a request",
-     int_apply(100, 3'600'000,
-               [](settings& s, long long v) { s.http.idle_timeout = milliseconds(v); }),
-     [](const settings& s) { return std::to_string(s.http.idle_timeout.count()); }},
-    {"http", "max_connections", {}, "open connections at most; more are closed at once",
-     int_apply(1, 1'000'000,
-               [](settings& s, long long v) { s.http.max_connections = std::size_t(v); }),
-     [](const settings& s) { return std::to_string(s.http.max_connections); }},
-    {"http", "drain_timeout_ms", {}, "how long shutdown waits for requests in flight",
-     int_apply(0, 600'000,
-               [](settings& s, long long v) { s.http.drain_timeout = milliseconds(v); }),
-     [](const settings& s) { return std::to_string(s.http.drain_timeout.count()); }},
-    {"cluster", "listen", {"--cluster"}, "HOST:PORT of the CAF middleman for other nodes",
-     [](settings& s, const std::string& v) { return endpoint_apply(s.cluster.listen, v); },
-     [](const settings& s) { return quote(s.cluster.listen.to_string()); }},
-    {"cluster", "seeds", {"--seeds"}, "comma-separated HOST:PORT cluster ports of other nodes",
-     [](settings& s, const std::string& v) -> std::string {
-       std::vector<endpoint> seeds;
-       std::stringstream in{v};
-       std::string item;
-       while (std::getline(in, item, ',')) {
-         if (item.empty())
-           continue;
-         auto parsed = parse_endpoint(item, false);
-         if (!parsed)
-           return "a comma-separated list of HOST:PORT with ports in 1..65535";
-         seeds.push_back(*parsed);
-       }
-       s.cluster.seeds = std::move(seeds);
-       return {};
-     },
-     [](const settings& s) {
-       std::string out = "[";
-       for (auto& seed : s.cluster.seeds)
-         out += (out.size() > 1 ? ", " : "") + quote(seed.to_string());
-       return out + "]";
-     },
-     true},
-    {"actors", "threads", {}, "CAF scheduler threads",
-     int_apply(1, 64, [](settings& s, long long v) { s.actors.threads = static_cast<int>(v); }),
-     [](const settings& s) { return std::to_string(s.actors.threads); }},
-    {"store", "synchronous", {}, "SQLite PRAGMA synchronous: NORMAL or FULL",
-     [](settings& s, const std::string& v) -> std::string {
-       std::string upper = v;
-       std::transform(upper.begin(), upper.end(), upper.begin(),
-                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-       if (upper == "NORMAL")
-         s.store.synchronous = sync_mode::normal;
-       else if (upper == "FULL")
-         s.store.synchronous = sync_mode::full;
-       else
-         return "NORMAL or FULL";
-       return {};
-     },
-     [](const settings& s) {
-       return quote(s.store.synchronous == sync_mode::full ? "FULL" : "NORMAL");
-     }},
-    {"store", "batch_max_writes", {}, "writes at most in one group-commit transaction",
-     int_apply(1, 100'000,
-               [](settings& s, long long v) { s.store.batch_max_writes = std::size_t(v); }),
-     [](const settings& s) { return std::to_string(s.store.batch_max_writes); }},
-    {"store", "batch_max_delay_us", {}, "how long a batch waits for more writes (0: never)",
-     int_apply(0, 1'000'000,
-               [](settings& s, long long v) { s.store.batch_max_delay = microseconds(v); }),
-     [](const settings& s) { return std::to_string(s.store.batch_max_delay.count()); }},
-    {"store", "max_pending_writes", {}, "queued writes at most; more are refused as overload",
-     int_apply(1, 10'000'000,
-               [](settings& s, long long v) { s.store.max_pending_writes = std::size_t(v); }),
-     [](const settings& s) { return std::to_string(s.store.max_pending_writes); }},
-    {"store", "busy_timeout_ms", {}, "how long a reader waits for a lock held by the writer",
-     int_apply(0, 600'000,
-               [](settings& s, long long v) { s.store.busy_timeout = milliseconds(v); }),
-     [](const settings& s) { return std::to_string(s.store.busy_timeout.count()); }},
-    {"catalog", "demo_products", {"--demo-catalog"},
-     "demo products to generate: a count, or auto (2000 when the data folder is new)",
-     [](settings& s, const std::string& v) -> std::string {
-       if (v == "auto") {
-         s.catalog.demo_products.reset();
+      {"node",
+       "name",
+       {"--node"},
+       "this node's name in the cluster",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!valid_node_name(v))
+           return "1 to 32 characters of a-z, 0-9, '-' and '_', starting with a letter or digit";
+         s.node.name = v;
          return {};
-       }
-       long long value = 0;
-       if (!parse_int(v, 0, 10'000'000, value).empty())
-         return "auto or an integer in 0..10000000";
-       s.catalog.demo_products = static_cast<int>(value);
-       return {};
-     },
-     [](const settings& s) {
-       return s.catalog.demo_products ? std::to_string(*s.catalog.demo_products)
-                                      : quote("auto");
-     }},
-    {"orders", "hold_seconds", {"--hold-seconds"}, "how long checkout holds stock unpaid",
-     int_apply(1, 7 * 86'400, [](settings& s, long long v) { s.orders.hold = seconds(v); }),
-     [](const settings& s) { return std::to_string(s.orders.hold.count()); }},
-    {"warehouse", "step_seconds", {"--wms-step-seconds"},
-     "length of each simulated warehouse step (0: only ops calls move orders)",
-     int_apply(0, 86'400, [](settings& s, long long v) { s.warehouse.step = seconds(v); }),
-     [](const settings& s) { return std::to_string(s.warehouse.step.count()); }},
-    {"log", "level", {}, "lowest level logged: debug, info, warn or error",
-     [](settings& s, const std::string& v) -> std::string {
-       if (!base::parse_log_level(v, s.log.level))
-         return "debug, info, warn or error";
-       return {};
-     },
-     [](const settings& s) { return quote(base::to_string(s.log.level)); }},
-    {"log", "file", {}, "append log lines to this file (empty: standard error)",
-     [](settings& s, const std::string& v) -> std::string {
-       s.log.file = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.log.file); }},
-    {"admin", "email", {}, "e-mail of the admin account created at first start",
-     [](settings& s, const std::string& v) -> std::string {
-       auto at = v.find('@');
-       if (v.size() > 254 || at == std::string::npos || at == 0 || at + 1 == v.size())
-         return "an e-mail address such as admin@souk.local";
-       s.admin.email = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.admin.email); }},
-    {"admin", "password", {}, "password of that account (empty: generated, logged once)",
-     [](settings& s, const std::string& v) -> std::string {
-       if (!v.empty() && (v.size() < 8 || v.size() > 1024))
-         return "empty, or 8 to 1024 characters";
-       s.admin.password = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.admin.password.empty() ? "" : "********"); }},
-    {"auth", "token_secret", {}, "HMAC secret of bearer tokens, shared by the cluster (empty: generated per node)",
-     [](settings& s, const std::string& v) -> std::string {
-       if (!v.empty() && (v.size() < 32 || v.size() > 1024))
-         return "empty, or 32 to 1024 characters";
-       s.auth.token_secret = v;
-       return {};
-     },
-     [](const settings& s) { return quote(s.auth.token_secret.empty() ? "" : "********"); }},
-    {"auth", "token_ttl_seconds", {}, "how long a bearer token is valid",
-     int_apply(60, 30 * 86'400,
-               [](settings& s, long long v) { s.auth.token_ttl = std::chrono::seconds(v); }),
-     [](const settings& s) { return std::to_string(s.auth.token_ttl.count()); }},
+       },
+       [](const settings& s) { return quote(s.node.name); }},
+      {"node",
+       "data",
+       {"--data"},
+       "folder of the node's SQLite file and other state",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v.empty())
+           return "a folder path";
+         s.node.data_dir = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.node.data_dir); }},
+      {"http",
+       "listen",
+       {"--http"},
+       "HOST:PORT of the HTTP edge",
+       [](settings& s, const std::string& v) { return endpoint_apply(s.http.listen, v); },
+       [](const settings& s) { return quote(s.http.listen.to_string()); }},
+      {"http",
+       "threads",
+       {},
+       "Asio threads serving HTTP",
+       int_apply(1, 64, [](settings& s, long long v) { s.http.threads = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.http.threads); }},
+      {"http",
+       "max_header_bytes",
+       {},
+       "largest request header block (431 beyond)",
+       int_apply(1024, 1 << 20,
+                 [](settings& s, long long v) { s.http.max_header_bytes = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.http.max_header_bytes); }},
+      {"http",
+       "max_body_bytes",
+       {},
+       "largest request body (413 beyond)",
+       int_apply(1024, 64 << 20,
+                 [](settings& s, long long v) { s.http.max_body_bytes = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.http.max_body_bytes); }},
+      {"http",
+       "read_timeout_ms",
+       {},
+       "time a client has to send a whole request",
+       int_apply(100, 600'000,
+                 [](settings& s, long long v) { s.http.read_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.http.read_timeout.count()); }},
+      {"http",
+       "idle_timeout_ms",
+       {},
+       "how long a keep-alive connection may wait for a request",
+       int_apply(100, 3'600'000,
+                 [](settings& s, long long v) { s.http.idle_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.http.idle_timeout.count()); }},
+      {"http",
+       "max_connections",
+       {},
+       "open connections at most; more are closed at once",
+       int_apply(1, 1'000'000,
+                 [](settings& s, long long v) { s.http.max_connections = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.http.max_connections); }},
+      {"http",
+       "drain_timeout_ms",
+       {},
+       "how long shutdown waits for requests in flight",
+       int_apply(0, 600'000,
+                 [](settings& s, long long v) { s.http.drain_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.http.drain_timeout.count()); }},
+      {"cluster",
+       "listen",
+       {"--cluster"},
+       "HOST:PORT of the CAF middleman for other nodes",
+       [](settings& s, const std::string& v) { return endpoint_apply(s.cluster.listen, v); },
+       [](const settings& s) { return quote(s.cluster.listen.to_string()); }},
+      {"cluster",
+       "seeds",
+       {"--seeds"},
+       "comma-separated HOST:PORT cluster ports of other nodes",
+       [](settings& s, const std::string& v) -> std::string {
+         std::vector<endpoint> seeds;
+         std::stringstream in{v};
+         std::string item;
+         while (std::getline(in, item, ',')) {
+           if (item.empty())
+             continue;
+           auto parsed = parse_endpoint(item, false);
+           if (!parsed)
+             return "a comma-separated list of HOST:PORT with ports in 1..65535";
+           seeds.push_back(*parsed);
+         }
+         s.cluster.seeds = std::move(seeds);
+         return {};
+       },
+       [](const settings& s) {
+         std::string out = "[";
+         for (auto& seed : s.cluster.seeds)
+           out += (out.size() > 1 ? ", " : "") + quote(seed.to_string());
+         return out + "]";
+       },
+       true},
+      {"actors",
+       "threads",
+       {},
+       "CAF scheduler threads",
+       int_apply(1, 64, [](settings& s, long long v) { s.actors.threads = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.actors.threads); }},
+      {"store",
+       "synchronous",
+       {},
+       "SQLite PRAGMA synchronous: NORMAL or FULL",
+       [](settings& s, const std::string& v) -> std::string {
+         std::string upper = v;
+         std::transform(upper.begin(), upper.end(), upper.begin(),
+                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+         if (upper == "NORMAL")
+           s.store.synchronous = sync_mode::normal;
+         else if (upper == "FULL")
+           s.store.synchronous = sync_mode::full;
+         else
+           return "NORMAL or FULL";
+         return {};
+       },
+       [](const settings& s) {
+         return quote(s.store.synchronous == sync_mode::full ? "FULL" : "NORMAL");
+       }},
+      {"store",
+       "batch_max_writes",
+       {},
+       "writes at most in one group-commit transaction",
+       int_apply(1, 100'000,
+                 [](settings& s, long long v) { s.store.batch_max_writes = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.store.batch_max_writes); }},
+      {"store",
+       "batch_max_delay_us",
+       {},
+       "how long a batch waits for more writes (0: never)",
+       int_apply(0, 1'000'000,
+                 [](settings& s, long long v) { s.store.batch_max_delay = microseconds(v); }),
+       [](const settings& s) { return std::to_string(s.store.batch_max_delay.count()); }},
+      {"store",
+       "max_pending_writes",
+       {},
+       "queued writes at most; more are refused as overload",
+       int_apply(1, 10'000'000,
+                 [](settings& s, long long v) { s.store.max_pending_writes = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.store.max_pending_writes); }},
+      {"store",
+       "busy_timeout_ms",
+       {},
+       "how long a reader waits for a lock held by the writer",
+       int_apply(0, 600'000,
+                 [](settings& s, long long v) { s.store.busy_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.store.busy_timeout.count()); }},
+      {"catalog",
+       "demo_products",
+       {"--demo-catalog"},
+       "demo products to generate: a count, or auto (2000 when the data folder is new)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v == "auto") {
+           s.catalog.demo_products.reset();
+           return {};
+         }
+         long long value = 0;
+         if (!parse_int(v, 0, 10'000'000, value).empty())
+           return "auto or an integer in 0..10000000";
+         s.catalog.demo_products = static_cast<int>(value);
+         return {};
+       },
+       [](const settings& s) {
+         return s.catalog.demo_products ? std::to_string(*s.catalog.demo_products) : quote("auto");
+       }},
+      {"catalog",
+       "page_cache_entries",
+       {},
+       "product pages kept in memory at most (0: no cache, every page read from SQLite)",
+       int_apply(0, 10'000'000,
+                 [](settings& s, long long v) { s.catalog.page_cache_entries = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.catalog.page_cache_entries); }},
+      {"orders",
+       "hold_seconds",
+       {"--hold-seconds"},
+       "how long checkout holds stock unpaid",
+       int_apply(1, 7 * 86'400, [](settings& s, long long v) { s.orders.hold = seconds(v); }),
+       [](const settings& s) { return std::to_string(s.orders.hold.count()); }},
+      {"warehouse",
+       "step_seconds",
+       {"--wms-step-seconds"},
+       "length of each simulated warehouse step (0: only ops calls move orders)",
+       int_apply(0, 86'400, [](settings& s, long long v) { s.warehouse.step = seconds(v); }),
+       [](const settings& s) { return std::to_string(s.warehouse.step.count()); }},
+      {"log",
+       "level",
+       {},
+       "lowest level logged: debug, info, warn or error",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!base::parse_log_level(v, s.log.level))
+           return "debug, info, warn or error";
+         return {};
+       },
+       [](const settings& s) { return quote(base::to_string(s.log.level)); }},
+      {"log",
+       "file",
+       {},
+       "append log lines to this file (empty: standard error)",
+       [](settings& s, const std::string& v) -> std::string {
+         s.log.file = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.log.file); }},
+      {"admin",
+       "email",
+       {},
+       "e-mail of the admin account created at first start",
+       [](settings& s, const std::string& v) -> std::string {
+         auto at = v.find('@');
+         if (v.size() > 254 || at == std::string::npos || at == 0 || at + 1 == v.size())
+           return "an e-mail address such as admin@souk.local";
+         s.admin.email = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.admin.email); }},
+      {"admin",
+       "password",
+       {},
+       "password of that account (empty: generated, logged once)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!v.empty() && (v.size() < 8 || v.size() > 1024))
+           return "empty, or 8 to 1024 characters";
+         s.admin.password = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.admin.password.empty() ? "" : "********"); }},
+      {"auth",
+       "token_secret",
+       {},
+       "HMAC secret of bearer tokens, shared by the cluster (empty: generated per node)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!v.empty() && (v.size() < 32 || v.size() > 1024))
+           return "empty, or 32 to 1024 characters";
+         s.auth.token_secret = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.auth.token_secret.empty() ? "" : "********"); }},
+      {"auth",
+       "token_ttl_seconds",
+       {},
+       "how long a bearer token is valid",
+       int_apply(60, 30 * 86'400,
+                 [](settings& s, long long v) { s.auth.token_ttl = std::chrono::seconds(v); }),
+       [](const settings& s) { return std::to_string(s.auth.token_ttl.count()); }},
   };
   return defs;
 }
@@ -522,7 +607,9 @@ std::optional<endpoint> parse_endpoint(const std::string& text, bool allow_zero_
     if (host.find(':') != std::string::npos)
       return std::nullopt; // an IPv6 host must be bracketed
   }
-  auto host_ok = [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; };
+  auto host_ok = [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == ':';
+  };
   if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), host_ok))
     return std::nullopt;
   long long value = 0;
@@ -573,8 +660,8 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
     std::string names = defs[i].flag();
     for (auto& alias : defs[i].aliases)
       names += "," + alias;
-    flag_options[i] = app.add_option(names, flag_values[i], defs[i].help + " [" +
-                                                               defs[i].env() + "]");
+    flag_options[i] =
+        app.add_option(names, flag_values[i], defs[i].help + " [" + defs[i].env() + "]");
     // A flag given twice takes the last value, as with most Unix tools (scripts append).
     flag_options[i]->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }

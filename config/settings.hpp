@@ -73,6 +73,10 @@ struct store_settings {
 struct catalog_settings {
   /// Demo products to generate; nullopt means "2,000 when the data folder is new".
   std::optional<int> demo_products;
+  /// Product pages whose static part (text, attributes, SKUs) is kept in memory at most; when
+  /// full, the cache is emptied and refills with the pages read next. 0: no cache, every page
+  /// is read from SQLite.
+  std::size_t page_cache_entries = 100'000;
 };
 
 /// The order saga.

@@ -1,5 +1,6 @@
 #include "http/json_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace souk::http {
@@ -40,23 +41,31 @@ void json_writer::separate() {
 
 void json_writer::string(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  bool utf8 = valid_utf8(s);
+  bool ascii = std::none_of(s.begin(), s.end(),
+                            [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
+  bool utf8 = ascii || valid_utf8(s);
   out_ += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  // Bytes that need no escape are copied in runs, not one by one (this is the hottest loop of
+  // a product page).
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || utf8))
+      continue;
+    out_.append(s.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out_ += '\\';
-      out_ += ch;
+      out_ += static_cast<char>(c);
     } else if (c < 0x20) {
       out_ += "\\u00";
       out_ += hex[c >> 4];
       out_ += hex[c & 0xf];
-    } else if (c >= 0x80 && !utf8) {
-      out_ += "\\ufffd";
     } else {
-      out_ += ch;
+      out_ += "\\ufffd"; // a byte of a string that is not UTF-8
     }
   }
+  out_.append(s.data() + run, s.size() - run);
   out_ += '"';
 }
 

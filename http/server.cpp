@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "http/problem.hpp"
 
+#include <cstdint>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -34,12 +35,13 @@ bool is_hex(std::string_view s) {
 std::string random_hex(std::size_t bytes) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    auto b = static_cast<unsigned>(rng() & 0xff);
-    out += digits[b >> 4];
-    out += digits[b & 0xf];
+  std::string out(bytes * 2, '0');
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i % 16 == 0)
+      bits = rng(); // 16 hex digits per draw
+    out[i] = digits[bits & 0xf];
+    bits >>= 4;
   }
   return out;
 }
@@ -58,6 +60,10 @@ std::string trace_id_from(std::string_view tp) {
 }
 
 class session;
+
+/// The session whose handler runs on this thread now, if any: a handler that answers before it
+/// returns (the common case) is answered at once, without a hop through the loop.
+thread_local const session* handler_running = nullptr;
 
 // -- the server's shared state --------------------------------------------------------------------
 
@@ -217,17 +223,27 @@ private:
       res.set(bhttp::field::allow, match.allow);
       return respond(std::move(res));
     }
-    // The responder may run on any thread, once; it hops back onto this connection's strand.
+    // The responder may run on any thread, once; it hops back onto this connection's strand,
+    // unless it runs inside the handler, on the strand already.
     auto self = shared_from_this();
     auto once = std::make_shared<std::atomic<bool>>(false);
     responder respond_fn = [self, once](response res) {
       if (once->exchange(true))
         return;
+      if (handler_running == self.get())
+        return self->respond(std::move(res));
       self->srv_->post_unless_done(
           self->stream_.get_executor(),
           [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     };
+    struct running_guard {
+      explicit running_guard(const session* s) { handler_running = s; }
+      ~running_guard() { handler_running = nullptr; }
+      running_guard(const running_guard&) = delete;
+      running_guard& operator=(const running_guard&) = delete;
+    };
     try {
+      running_guard running{this};
       (*match.target)(ctx, respond_fn);
     } catch (const std::exception& e) {
       base::log_error("handler threw",
@@ -241,8 +257,9 @@ private:
     if (closed_)
       return; // killed at the end of the drain: nobody is left to read the answer
     if (base::log_enabled(base::log_level::info)) { // the fields cost allocations: skip them
-      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-                  .count();
+      auto ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+              .count();
       base::log_info("request", {{"method", std::string{req_.method_string()}},
                                  {"route", route_},
                                  {"status", res.result_int()},

@@ -93,7 +93,8 @@ std::string node::start() {
   }
 
   // 2. The catalog read model, with the demo catalog on a new data folder.
-  auto catalog = actors::catalog::sqlite_catalog::open(*p.store, settings_.store);
+  auto catalog =
+      actors::catalog::sqlite_catalog::open(*p.store, settings_.store, settings_.catalog);
   if (!catalog)
     return fail("catalog: " + catalog.error().message);
   p.catalog = std::move(*catalog);

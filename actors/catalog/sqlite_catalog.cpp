@@ -20,9 +20,6 @@ namespace {
 /// Work bounds of one text query: at most this many matches are ranked.
 constexpr int max_text_hits = 50'000;
 
-/// Product pages kept in memory at most (their static part; see `product`).
-constexpr std::size_t max_cached_pages = 100'000;
-
 using attributes = std::vector<std::pair<std::string, std::string>>;
 
 std::string attributes_json(const attributes& attrs) {
@@ -148,14 +145,16 @@ sqlite_catalog::reader_lease sqlite_catalog::lease() {
 
 // -- opening and loading --
 
-sqlite_catalog::sqlite_catalog(persistence::store& store, const config::store_settings& settings)
-    : store_(store), settings_(settings) {}
+sqlite_catalog::sqlite_catalog(persistence::store& store, const config::store_settings& settings,
+                               const config::catalog_settings& catalog)
+    : store_(store), settings_(settings), catalog_settings_(catalog) {}
 
 sqlite_catalog::~sqlite_catalog() = default;
 
 persistence::result<std::unique_ptr<sqlite_catalog>>
-sqlite_catalog::open(persistence::store& store, const config::store_settings& settings) {
-  std::unique_ptr<sqlite_catalog> self{new sqlite_catalog(store, settings)};
+sqlite_catalog::open(persistence::store& store, const config::store_settings& settings,
+                     const config::catalog_settings& catalog) {
+  std::unique_ptr<sqlite_catalog> self{new sqlite_catalog(store, settings, catalog)};
   auto r = self->lease();
   if (!r)
     return status{persistence::errc::open_failed, "catalog: cannot open a read connection"};
@@ -412,13 +411,18 @@ void sqlite_catalog::stock_changed(const std::string& sku, const std::string& wa
 }
 
 sku_delivery sqlite_catalog::delivery(const std::string& sku, const std::string& region) const {
-  sku_delivery out;
   std::lock_guard<std::mutex> guard{stock_mtx_};
   auto it = stock_.find(sku);
   if (it == stock_.end())
-    return out;
+    return {};
+  return delivery_of(it->second, region);
+}
+
+sku_delivery sqlite_catalog::delivery_of(const std::vector<stock_level>& levels,
+                                         const std::string& region) const {
+  sku_delivery out;
   int best = 1 << 30;
-  for (auto& level : it->second) {
+  for (auto& level : levels) {
     auto available = level.on_hand - level.reserved;
     if (available <= 0)
       continue;
@@ -527,30 +531,55 @@ catalog_result<std::vector<suggestion>> sqlite_catalog::suggest(const std::strin
 catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std::string& region) {
   // Product pages are the hottest read: their static part (text, attributes, SKUs) is kept in
   // memory after the first read, and only availability is computed per request.
-  std::shared_ptr<const product_view> page;
+  auto capacity = catalog_settings_.page_cache_entries;
+  if (capacity == 0)
+    return read_product(id, region);
+  std::shared_ptr<const cached_page> page;
+  std::uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> guard{pages_mtx_};
     auto it = pages_.find(id);
     if (it != pages_.end())
       page = it->second;
+    generation = pages_generation_;
   }
   if (!page) {
     auto fresh = read_product(id, "");
     if (!fresh.ok())
       return fresh;
-    page = std::make_shared<const product_view>(std::move(*fresh.value));
+    auto made = std::make_shared<cached_page>();
+    made->view = std::move(*fresh.value);
+    {
+      std::lock_guard<std::mutex> guard{stock_mtx_};
+      for (auto& sku : made->view.skus)
+        made->stock.push_back(&stock_[sku.sku]); // an empty entry for a SKU without stock yet
+    }
+    page = std::move(made);
     std::lock_guard<std::mutex> guard{pages_mtx_};
-    if (pages_.size() >= max_cached_pages)
-      pages_.clear(); // bounded memory; the hot pages come back on their next read
-    pages_.emplace(id, page);
+    // A write that dropped a page since this read began may have changed this one: serve what
+    // was read (it was current when read) but do not keep it.
+    if (generation == pages_generation_) {
+      if (pages_.size() >= capacity)
+        pages_.clear(); // bounded memory; the hot pages come back on their next read
+      pages_.emplace(id, page);
+    }
   }
-  product_view v = *page;
+  product_view v = page->view;
   v.summary.in_stock = false;
-  for (auto& sku : v.skus) {
-    sku.delivery = delivery(sku.sku, region);
-    v.summary.in_stock = v.summary.in_stock || sku.delivery.available > 0;
+  {
+    std::lock_guard<std::mutex> guard{stock_mtx_};
+    for (std::size_t i = 0; i < v.skus.size(); ++i) {
+      v.skus[i].delivery = delivery_of(*page->stock[i], region);
+      v.summary.in_stock = v.summary.in_stock || v.skus[i].delivery.available > 0;
+    }
   }
   return {std::move(v), {}};
+}
+
+void sqlite_catalog::forget_page(std::int64_t id) {
+  std::lock_guard<std::mutex> guard{pages_mtx_};
+  pages_.erase(id);
+  ++pages_generation_;
 }
 
 catalog_result<product_view> sqlite_catalog::read_product(std::int64_t id,
@@ -757,10 +786,7 @@ catalog_result<product_view> sqlite_catalog::update_product(std::int64_t id,
         skus_of_product_[id].push_back(s.sku);
   }
   remove_terms(old.summary.title + " " + old.summary.brand + " " + old.description);
-  {
-    std::lock_guard<std::mutex> pages_guard{pages_mtx_};
-    pages_.erase(id);
-  }
+  forget_page(id);
   add_terms(title + " " + brand + " " + description);
   auto fresh = read_product(id, "");
   if (fresh.ok()) {

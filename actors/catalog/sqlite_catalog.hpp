@@ -33,9 +33,11 @@ public:
 class sqlite_catalog : public catalog_service, public availability_sink {
 public:
   /// Opens the catalog of `store` (schema from the store's migrations) and loads the index.
-  /// Seeds regions, warehouses and categories when the catalog is empty.
+  /// Seeds regions, warehouses and categories when the catalog is empty. `catalog` bounds the
+  /// product page cache (`page_cache_entries`, 0: none).
   static persistence::result<std::unique_ptr<sqlite_catalog>>
-  open(persistence::store& store, const config::store_settings& settings);
+  open(persistence::store& store, const config::store_settings& settings,
+       const config::catalog_settings& catalog = {});
 
   /// Generates `count` demo products (generate_demo_products with `seed`) into the store and
   /// the index, in batches through the writer. Returns the error of the first failed batch.
@@ -70,7 +72,8 @@ private:
   struct reader; // a read connection with its prepared statements
   class reader_lease;
 
-  sqlite_catalog(persistence::store& store, const config::store_settings& settings);
+  sqlite_catalog(persistence::store& store, const config::store_settings& settings,
+                 const config::catalog_settings& catalog);
   persistence::status load();
   reader_lease lease();
   persistence::status write(persistence::custom_write op);
@@ -80,6 +83,7 @@ private:
 
   persistence::store& store_;
   config::store_settings settings_;
+  config::catalog_settings catalog_settings_;
   text_limits limits_;
   catalog_index index_;
 
@@ -107,9 +111,22 @@ private:
   void add_terms(const std::string& text);
   void remove_terms(const std::string& text); ///< undoes add_terms of a text no longer indexed
 
-  // Static parts of product pages already read (availability is computed per request).
+  /// Availability of one SKU from its stock levels, for a buyer in `region`; stock_mtx_ held.
+  sku_delivery delivery_of(const std::vector<stock_level>& levels, const std::string& region) const;
+
+  // Static parts of product pages already read (availability is computed per request), at most
+  // catalog_settings_.page_cache_entries. A write bumps the generation when it drops a page, so
+  // that a read that began before the write cannot put the old page back.
+  struct cached_page {
+    product_view view;
+    /// The stock levels of view.skus, in order: entries of stock_, which are never erased, so
+    /// the pointers stay valid; read under stock_mtx_.
+    std::vector<const std::vector<stock_level>*> stock;
+  };
   std::mutex pages_mtx_;
-  std::unordered_map<std::int64_t, std::shared_ptr<const product_view>> pages_;
+  std::unordered_map<std::int64_t, std::shared_ptr<const cached_page>> pages_;
+  std::uint64_t pages_generation_ = 0;
+  void forget_page(std::int64_t id);
 
   std::mutex write_mtx_; // one catalog write at a time: ids and index stay consistent
   std::int64_t next_id_ = 1;

@@ -43,6 +43,7 @@ TEST(ConfigLoad, NothingGivenYieldsTheDocumentedDefaults) {
   EXPECT_EQ(s.store.max_pending_writes, 100'000u);
   EXPECT_EQ(s.store.busy_timeout, 5s);
   EXPECT_FALSE(s.catalog.demo_products.has_value());
+  EXPECT_EQ(s.catalog.page_cache_entries, 100'000u);
   EXPECT_EQ(s.orders.hold, 900s);
   EXPECT_EQ(s.warehouse.step, 30s);
   EXPECT_EQ(s.log.level, log_level::info);
@@ -112,6 +113,21 @@ TEST(ConfigLoad, DemoCatalogFlagTakesACountOrAuto) {
   r = load_with({"--demo-catalog", "auto"}, {{"SOUK_CATALOG_DEMO_PRODUCTS", "7"}});
   ASSERT_TRUE(accepted(r));
   EXPECT_FALSE(r.values.catalog.demo_products.has_value());
+}
+
+TEST(ConfigLoad, PageCacheEntriesComeFromTheFileTheEnvironmentOrTheFlag) {
+  temp_dir dir;
+  auto path = write_file(dir, "souk.toml", "[catalog]\npage_cache_entries = 5000\n");
+  auto r = load_with({"--config", path});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.catalog.page_cache_entries, 5000u);
+  r = load_with({"--config", path}, {{"SOUK_CATALOG_PAGE_CACHE_ENTRIES", "0"}});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.catalog.page_cache_entries, 0u); // 0: no cache
+  r = load_with({"--catalog-page-cache-entries", "10000000"},
+                {{"SOUK_CATALOG_PAGE_CACHE_ENTRIES", "7"}});
+  ASSERT_TRUE(accepted(r));
+  EXPECT_EQ(r.values.catalog.page_cache_entries, 10'000'000u);
 }
 
 TEST(ConfigLoad, HoldSecondsFlagSetsTheCheckoutHold) {
@@ -193,6 +209,8 @@ TEST(ConfigLoad, EverySettingAlsoHasALongGeneratedFlag) {
                       "0",
                       "--catalog-demo-products",
                       "9",
+                      "--catalog-page-cache-entries",
+                      "11",
                       "--orders-hold-seconds",
                       "61",
                       "--warehouse-step-seconds",
@@ -227,6 +245,7 @@ TEST(ConfigLoad, EverySettingAlsoHasALongGeneratedFlag) {
   EXPECT_EQ(s.store.max_pending_writes, 10u);
   EXPECT_EQ(s.store.busy_timeout, 0ms);
   EXPECT_EQ(s.catalog.demo_products, 9);
+  EXPECT_EQ(s.catalog.page_cache_entries, 11u);
   EXPECT_EQ(s.orders.hold, 61s);
   EXPECT_EQ(s.warehouse.step, 7s);
   EXPECT_EQ(s.log.level, log_level::debug);

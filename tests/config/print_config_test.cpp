@@ -33,6 +33,7 @@ void expect_same_settings(const souk::config::settings& a, const souk::config::s
   EXPECT_EQ(a.store.max_pending_writes, b.store.max_pending_writes);
   EXPECT_EQ(a.store.busy_timeout, b.store.busy_timeout);
   EXPECT_EQ(a.catalog.demo_products, b.catalog.demo_products);
+  EXPECT_EQ(a.catalog.page_cache_entries, b.catalog.page_cache_entries);
   EXPECT_EQ(a.orders.hold, b.orders.hold);
   EXPECT_EQ(a.warehouse.step, b.warehouse.step);
   EXPECT_EQ(a.log.level, b.log.level);
@@ -128,6 +129,8 @@ TEST(ConfigOutput, EveryChangedSettingRoundTripsThroughPrintConfig) {
                             "a:1,[::2]:2,c.example:3",
                             "--demo-catalog",
                             "12",
+                            "--catalog-page-cache-entries",
+                            "0",
                             "--hold-seconds",
                             "61",
                             "--wms-step-seconds",

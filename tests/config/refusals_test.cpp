@@ -248,6 +248,8 @@ TEST(ConfigRefusal, OutOfRangeIntegersAreRefused) {
       {"--wms-step-seconds", "86401", "warehouse.step_seconds"},
       {"--demo-catalog", "-5", "catalog.demo_products"},
       {"--demo-catalog", "10000001", "catalog.demo_products"},
+      {"--catalog-page-cache-entries", "-1", "catalog.page_cache_entries"},
+      {"--catalog-page-cache-entries", "10000001", "catalog.page_cache_entries"},
       {"--http-threads", "99999999999999999999", "http.threads"},
       {"--http-threads", "-9223372036854775809", "http.threads"},
   };
@@ -256,6 +258,17 @@ TEST(ConfigRefusal, OutOfRangeIntegersAreRefused) {
     EXPECT_TRUE(refused_with(r, {c.setting, std::string{"\""} + c.value + "\""}))
         << c.flag << " " << c.value;
   }
+}
+
+TEST(ConfigRefusal, BadPageCacheSizeIsRefusedWithWhereItCameFromAndTheRange) {
+  temp_dir dir;
+  auto r = load_file(dir, "[catalog]\npage_cache_entries = -1\n");
+  EXPECT_TRUE(refused_with(
+      r, {"catalog.page_cache_entries", "\"-1\"", "line 2", "an integer in 0..10000000"}));
+  r = load_with({}, {{"SOUK_CATALOG_PAGE_CACHE_ENTRIES", "lots"}});
+  EXPECT_TRUE(refused_with(r, {"catalog.page_cache_entries", "\"lots\"",
+                               "environment variable SOUK_CATALOG_PAGE_CACHE_ENTRIES",
+                               "an integer in 0..10000000"}));
 }
 
 TEST(ConfigRefusal, NonIntegersAreRefused) {
