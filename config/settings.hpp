@@ -82,6 +82,38 @@ struct catalog_settings {
 /// The order saga.
 struct order_settings {
   std::chrono::seconds hold{900};
+  std::chrono::milliseconds step_timeout{5'000}; ///< deadline of one attempt of a saga step
+  int max_attempts = 5;                          ///< of a forward step before it compensates
+  std::chrono::milliseconds backoff_max{60'000}; ///< cap of the retry delay
+  std::size_t max_timeline = 500;                ///< timeline entries kept per order
+};
+
+/// Entity actors (every kind).
+struct entity_settings {
+  std::chrono::milliseconds idle_timeout{60'000}; ///< passivate an entity idle this long
+  /// Released and expired reservation ids are remembered this long (late duplicates).
+  std::chrono::milliseconds tombstone_ttl{86'400'000};
+};
+
+/// Carts.
+struct cart_settings {
+  int max_qty_per_line = 100;
+  int max_lines = 100;
+  std::chrono::seconds ttl{7 * 86'400};        ///< an untouched cart is emptied after this
+  std::chrono::milliseconds write_behind{100}; ///< a change reaches the store within this
+};
+
+/// The in-process simulated bank and its faults (DESIGN.md "Processes").
+struct bank_settings {
+  int decline_percent = 0;    ///< approved payments that still decline
+  int refuse_percent = 0;     ///< payments refused at creation
+  int no_answer_percent = 0;  ///< calls neither performed nor answered
+  int lost_reply_percent = 0; ///< calls performed whose answer is lost
+  std::chrono::milliseconds delay{0};
+  bool duplicate_callbacks = false;
+  std::chrono::milliseconds callback_delay{0};
+  bool auto_approve = false; ///< approve every payment at once (no 3-DS page)
+  std::uint64_t seed = 1;
 };
 
 /// The simulated warehouses.
@@ -120,6 +152,9 @@ struct settings {
   store_settings store;
   catalog_settings catalog;
   order_settings orders;
+  entity_settings entities;
+  cart_settings cart;
+  bank_settings bank;
   warehouse_settings warehouse;
   log_settings log;
   admin_settings admin;

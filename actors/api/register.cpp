@@ -1,8 +1,13 @@
 #include "actors/api/register.hpp"
 
+#include "actors/api/cart_api.hpp"
 #include "actors/api/entity.hpp"
 #include "actors/api/errors.hpp"
 #include "actors/api/fwd.hpp"
+#include "actors/api/order_api.hpp"
+#include "actors/api/payment_api.hpp"
+#include "actors/api/stock_api.hpp"
+#include "actors/api/warehouse_api.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>

@@ -806,6 +806,25 @@ catalog_result<sku_view> sqlite_catalog::set_stock(const std::string& sku,
   if (region_of_warehouse_.count(warehouse_id) == 0)
     return result_t::fail("unknown_warehouse", "/warehouse_id",
                           "unknown warehouse '" + warehouse_id + "' (see GET /v1/regions)");
+  stock_owner owner;
+  {
+    std::lock_guard<std::mutex> lock{owner_mtx_};
+    owner = stock_owner_;
+  }
+  if (owner) {
+    {
+      std::lock_guard<std::mutex> lock{stock_mtx_};
+      if (product_of_sku_.count(sku) == 0)
+        return result_t::fail("unknown_sku", "", "no SKU " + sku);
+    }
+    auto err = owner(sku, warehouse_id, on_hand);
+    if (!err.code.empty())
+      return {std::nullopt, std::move(err)};
+    sku_view v;
+    v.sku = sku;
+    v.delivery = delivery(sku, region_of_warehouse_[warehouse_id]);
+    return {std::move(v), {}};
+  }
   std::lock_guard<std::mutex> guard{write_mtx_};
   std::int64_t reserved = 0;
   {
@@ -834,6 +853,39 @@ catalog_result<sku_view> sqlite_catalog::set_stock(const std::string& sku,
   v.sku = sku;
   v.delivery = delivery(sku, region_of_warehouse_[warehouse_id]);
   return {std::move(v), {}};
+}
+
+void sqlite_catalog::set_stock_owner(stock_owner owner) {
+  std::lock_guard<std::mutex> lock{owner_mtx_};
+  stock_owner_ = std::move(owner);
+}
+
+std::vector<std::pair<std::string, std::int64_t>>
+sqlite_catalog::on_hand_of(const std::string& sku) const {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  std::lock_guard<std::mutex> lock{stock_mtx_};
+  auto it = stock_.find(sku);
+  if (it != stock_.end())
+    for (auto& level : it->second)
+      out.emplace_back(level.warehouse_id, level.on_hand);
+  return out;
+}
+
+void sqlite_catalog::record_stock(const std::string& sku, const std::string& warehouse_id,
+                                  std::int64_t on_hand, std::int64_t reserved) {
+  stock_changed(sku, warehouse_id, on_hand, reserved);
+  persistence::write_request req;
+  req.ops.emplace_back(persistence::custom_write{[=](connection& db) {
+    auto up = db.prepare("INSERT INTO stock (sku, warehouse_id, on_hand, reserved)"
+                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sku, warehouse_id) DO UPDATE"
+                         " SET on_hand = excluded.on_hand, reserved = excluded.reserved");
+    up.bind(1, sku).bind(2, warehouse_id).bind(3, on_hand).bind(4, reserved);
+    return step_done(up);
+  }});
+  // The projection may lag a crash by one batch: the SKU's snapshot is the truth, and its actor
+  // publishes again on its next change.
+  req.done = [](const status&) {};
+  (void)store_.writer().submit(std::move(req));
 }
 
 } // namespace souk::actors::catalog

@@ -7,6 +7,7 @@
 #include "persistence/store.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -65,6 +66,23 @@ public:
 
   /// Availability of `sku` for a buyer in `region`.
   sku_delivery delivery(const std::string& sku, const std::string& region) const;
+
+  // -- the SKU stock actors' side ----------------------------------------------------------------
+  /// Who owns stock once the SKU stock actors run: `set_stock` validates its input here, then
+  /// asks `owner` (the SKU's actor) instead of writing the table itself. The owner answers a
+  /// catalog_error (code empty on success) and reports the new levels through `record_stock`.
+  using stock_owner = std::function<catalog_error(
+      const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand)>;
+  void set_stock_owner(stock_owner owner);
+
+  /// On-hand units of `sku` per warehouse as the catalog knows them (the stock table, kept as a
+  /// projection of the SKU actors' state): a SKU actor's initial stock when it has no snapshot.
+  std::vector<std::pair<std::string, std::int64_t>> on_hand_of(const std::string& sku) const;
+
+  /// A SKU actor's new levels: updates availability at once and the stock table through the
+  /// writer (not awaited), so availability is right after a restart too. Any thread.
+  void record_stock(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
+                    std::int64_t reserved);
 
   ~sqlite_catalog() override;
 
@@ -127,6 +145,9 @@ private:
   std::unordered_map<std::int64_t, std::shared_ptr<const cached_page>> pages_;
   std::uint64_t pages_generation_ = 0;
   void forget_page(std::int64_t id);
+
+  std::mutex owner_mtx_;
+  stock_owner stock_owner_;
 
   std::mutex write_mtx_; // one catalog write at a time: ids and index stay consistent
   std::int64_t next_id_ = 1;

@@ -250,6 +250,12 @@ TEST(ConfigRefusal, OutOfRangeIntegersAreRefused) {
       {"--demo-catalog", "10000001", "catalog.demo_products"},
       {"--catalog-page-cache-entries", "-1", "catalog.page_cache_entries"},
       {"--catalog-page-cache-entries", "10000001", "catalog.page_cache_entries"},
+      {"--orders-step-timeout-ms", "5", "orders.step_timeout_ms"},
+      {"--orders-max-attempts", "0", "orders.max_attempts"},
+      {"--entities-idle-timeout-ms", "-1", "entities.idle_timeout_ms"},
+      {"--cart-max-qty-per-line", "0", "cart.max_qty_per_line"},
+      {"--bank-decline-percent", "101", "bank.decline_percent"},
+      {"--bank-auto-approve", "yes", "bank.auto_approve"},
       {"--http-threads", "99999999999999999999", "http.threads"},
       {"--http-threads", "-9223372036854775809", "http.threads"},
   };
@@ -269,6 +275,16 @@ TEST(ConfigRefusal, BadPageCacheSizeIsRefusedWithWhereItCameFromAndTheRange) {
   EXPECT_TRUE(refused_with(r, {"catalog.page_cache_entries", "\"lots\"",
                                "environment variable SOUK_CATALOG_PAGE_CACHE_ENTRIES",
                                "an integer in 0..10000000"}));
+}
+
+TEST(ConfigRefusal, BankSwitchesTakeOnlyTrueOrFalse) {
+  temp_dir dir;
+  auto r = load_file(dir, "[bank]\nduplicate_callbacks = 1\n");
+  EXPECT_TRUE(refused_with(r, {"bank.duplicate_callbacks", "\"1\"", "line 2", "true or false"}));
+  r = load_file(dir, "[bank]\nduplicate_callbacks = true\nauto_approve = false\n");
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_TRUE(r.values.bank.duplicate_callbacks);
+  EXPECT_FALSE(r.values.bank.auto_approve);
 }
 
 TEST(ConfigRefusal, NonIntegersAreRefused) {

@@ -1,0 +1,158 @@
+#pragma once
+
+#include "actors/api/directory.hpp"
+#include "actors/api/entity.hpp"
+#include "actors/api/errors.hpp"
+#include "actors/common/durability.hpp"
+#include "actors/common/entity_context.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/atom.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace souk::actors {
+
+// What every entity actor does the same way: count routed messages, write its snapshot before
+// it replies (coalescing writes), and passivate when idle. An entity's state struct derives
+// from `entity_base` and has `std::string encode() const` and `bool can_passivate() const`.
+
+/// Self-sent when a snapshot write completed: `(durable_atom, bool ok)`.
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+/// Self-sent every idle period: `(idle_atom)`.
+using idle_atom = caf::atom_constant<caf::atom("idlecheck")>;
+
+struct entity_base {
+  entity_ref ref;
+  std::shared_ptr<const entity_context> ctx;
+  durability dur;
+  std::int64_t version = 0;      ///< of the last snapshot written or loaded
+  std::uint64_t routed = 0;      ///< messages the directory routed here
+  std::uint64_t routed_seen = 0; ///< `routed` at the previous idle check
+  bool passivating = false;
+};
+
+/// Loads the snapshot of the entity, or nullopt. Sets `version`.
+template <class State>
+std::optional<persistence::snapshot> load_snapshot(State& st) {
+  auto snap = st.ctx->store->load(st.ref.kind, st.ref.key);
+  if (snap)
+    st.version = snap->version;
+  return snap;
+}
+
+/// Starts a snapshot write if the state is dirty and none is in flight.
+template <class State>
+void persist(caf::stateful_actor<State>* self) {
+  auto& st = self->state;
+  if (!st.dur.should_write())
+    return;
+  st.dur.write_started();
+  persistence::snapshot s{st.ref.kind,   st.ref.key,  ++st.version,
+                          st.ctx->epoch, st.encode(), st.ctx->now_ms()};
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.ctx->store->save(std::move(s), [me](bool ok) { caf::anon_send(me, durable_atom::value, ok); });
+}
+
+/// A write completed: deliver the replies it covers, write again if changes piled up meanwhile.
+/// A failed write stops the entity, which the directory activates again from its last durable
+/// snapshot: nothing that was not written is ever confirmed.
+template <class State>
+void on_durable(caf::stateful_actor<State>* self, bool ok) {
+  self->state.dur.written(ok);
+  if (!ok) {
+    self->quit(caf::make_error(errc::store_failed));
+    return;
+  }
+  persist(self);
+}
+
+/// Marks the state changed and writes it (coalesced), then calls `reply(ok)` once durable.
+template <class State, class F>
+void change_then(caf::stateful_actor<State>* self, F reply) {
+  self->state.dur.changed();
+  self->state.dur.after_durable(std::move(reply));
+  persist(self);
+}
+
+/// Calls `reply(ok)` once every change made so far is durable (at once when it is).
+template <class State, class F>
+void when_durable(caf::stateful_actor<State>* self, F reply) {
+  self->state.dur.after_durable(std::move(reply));
+  persist(self);
+}
+
+/// `change_then` when `changed`, else `when_durable`.
+template <class State, class F>
+void change_or_wait(caf::stateful_actor<State>* self, bool changed, F reply) {
+  if (changed)
+    change_then(self, std::move(reply));
+  else
+    when_durable(self, std::move(reply));
+}
+
+/// A promise delivering `value` once durable, or `store_failed`.
+template <class State, class T>
+caf::response_promise reply_when_durable(caf::stateful_actor<State>* self, T value, bool changed) {
+  auto rp = self->make_response_promise();
+  auto deliver = [rp, value = std::move(value)](bool ok) mutable {
+    if (ok)
+      rp.deliver(std::move(value));
+    else
+      rp.deliver(caf::make_error(errc::store_failed));
+  };
+  if (changed)
+    change_then(self, std::move(deliver));
+  else
+    when_durable(self, std::move(deliver));
+  return rp;
+}
+
+/// Arms the first idle check. Call once when the entity starts.
+template <class State>
+void start_idle_checks(caf::stateful_actor<State>* self) {
+  self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+}
+
+/// The idle check: when nothing was routed here for a whole period, nothing is being written
+/// and the entity allows it, ask the directory to passivate (it refuses if a message is on its
+/// way), and stop on its yes. The snapshot already holds everything.
+template <class State>
+void on_idle_check(caf::stateful_actor<State>* self) {
+  auto& st = self->state;
+  bool quiet = st.routed == st.routed_seen && st.dur.idle() && st.can_passivate();
+  st.routed_seen = st.routed;
+  if (!quiet || st.passivating) {
+    self->delayed_send(self, st.ctx->idle_timeout, idle_atom::value);
+    return;
+  }
+  st.passivating = true;
+  self->request(st.ctx->directory, std::chrono::seconds(10), passivate_atom::value, st.ref,
+                st.routed)
+      .then(
+          [self](bool yes) {
+            self->state.passivating = false;
+            if (yes)
+              self->quit();
+            else
+              self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+          },
+          [self](caf::error&) {
+            self->state.passivating = false;
+            self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+          });
+}
+
+/// Sends `msg` to the entity (kind, key) through the directory, one-way.
+template <class Self, class... Ts>
+void tell(Self* self, const entity_context& ctx, std::string kind, std::string key, Ts&&... xs) {
+  self->send(ctx.directory, route_atom::value, entity_ref{std::move(kind), std::move(key)},
+             caf::make_message(std::forward<Ts>(xs)...));
+}
+
+} // namespace souk::actors

@@ -1,0 +1,112 @@
+#include "actors/directory/local_directory.hpp"
+
+#include "actors/api/directory.hpp"
+#include "actors/api/entity.hpp"
+#include "actors/api/errors.hpp"
+
+#include <cstdint>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
+namespace souk::actors {
+
+namespace {
+
+struct entry {
+  caf::actor handle;
+  std::string kind;
+  std::uint64_t routed = 0;
+};
+
+struct directory_state {
+  std::shared_ptr<const entity_factories> factories;
+  std::unordered_map<std::string, entry> entries; // "kind/key"
+  std::unordered_map<caf::actor_id, std::string> by_id;
+  std::uint64_t routed = 0;
+  std::uint64_t activations = 0;
+  std::uint64_t passivations = 0;
+  std::uint64_t crashes = 0;
+};
+
+caf::behavior directory_actor(caf::stateful_actor<directory_state>* self,
+                              std::shared_ptr<const entity_factories> factories) {
+  self->state.factories = std::move(factories);
+  // Entities are linked, not monitored: when the directory stops (node shutdown), every entity
+  // stops with it. Their own exits arrive here as exit messages and are not fatal.
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    auto& st = self->state;
+    auto it = st.by_id.find(m.source.id());
+    if (it == st.by_id.end()) {
+      self->quit(m.reason); // a shutdown request, not one of ours
+      return;
+    }
+    // Only an entity that is still the registered one is dropped: a passivated entity was
+    // removed already, and its name may belong to a newer activation by now.
+    auto e = st.entries.find(it->second);
+    if (e != st.entries.end() && e->second.handle.id() == m.source.id()) {
+      if (m.reason)
+        ++st.crashes;
+      st.entries.erase(e);
+    }
+    st.by_id.erase(it);
+  });
+  return {
+      [self](route_atom, const entity_ref& ref, caf::message& msg) -> caf::result<caf::message> {
+        auto& st = self->state;
+        auto name = to_string(ref);
+        auto it = st.entries.find(name);
+        if (it == st.entries.end()) {
+          auto f = st.factories->find(ref.kind);
+          if (f == st.factories->end())
+            return caf::make_error(errc::unknown_entity, name);
+          auto handle = f->second(self->system(), ref.key);
+          if (!handle)
+            return caf::make_error(errc::unknown_entity, name);
+          self->link_to(handle);
+          st.by_id[handle.id()] = name;
+          it = st.entries.emplace(name, entry{handle, ref.kind, 0}).first;
+          ++st.activations;
+        }
+        ++it->second.routed;
+        ++st.routed;
+        auto rp = self->make_response_promise();
+        rp.delegate(it->second.handle, std::move(msg));
+        return caf::delegated<caf::message>{};
+      },
+      [self](passivate_atom, const entity_ref& ref, std::uint64_t routed) {
+        auto& st = self->state;
+        auto it = st.entries.find(to_string(ref));
+        if (it == st.entries.end() || it->second.routed != routed || !self->current_sender() ||
+            self->current_sender()->id() != it->second.handle.id())
+          return false;
+        st.entries.erase(it);
+        ++st.passivations;
+        return true;
+      },
+      [self](stats_atom) {
+        auto& st = self->state;
+        nlohmann::json active = nlohmann::json::object();
+        for (auto& [name, e] : st.entries)
+          active[e.kind] = active.value(e.kind, 0) + 1;
+        return nlohmann::json{{"active", active},
+                              {"routed", st.routed},
+                              {"activations", st.activations},
+                              {"passivations", st.passivations},
+                              {"crashes", st.crashes}}
+            .dump();
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_local_directory(caf::actor_system& sys,
+                                 std::shared_ptr<const entity_factories> factories) {
+  return sys.spawn(directory_actor, std::move(factories));
+}
+
+} // namespace souk::actors

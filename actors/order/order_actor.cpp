@@ -1,0 +1,394 @@
+#include "actors/order/order_actor.hpp"
+
+#include "actors/api/order_api.hpp"
+#include "actors/api/payment_api.hpp"
+#include "actors/api/stock_api.hpp"
+#include "actors/api/warehouse_api.hpp"
+#include "actors/common/entity.hpp"
+#include "actors/order/order_state_machine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+namespace souk::actors {
+
+namespace {
+
+/// Self-sent at the saga's next deadline: `(saga_timer_atom, generation)`.
+using saga_timer_atom = caf::atom_constant<caf::atom("sagatimer")>;
+
+struct order_actor_state : entity_base {
+  std::optional<order_state_machine> saga;
+  std::vector<caf::response_promise> checkout_waiters;
+  std::vector<caf::response_promise> cancel_waiters;
+  std::vector<caf::response_promise> return_waiters;
+  std::int64_t timer_at = 0;
+  std::uint64_t timer_generation = 0;
+
+  std::string encode() const { return saga->to_json().dump(); }
+  bool can_passivate() const {
+    // A running saga keeps its timers; only a finished (or never created) order may sleep.
+    return (!saga || saga->phase() == saga_phase::done) && checkout_waiters.empty() &&
+           cancel_waiters.empty() && return_waiters.empty();
+  }
+};
+
+using self_t = caf::stateful_actor<order_actor_state>;
+
+order_answer answer_of(const order_state_machine& m, std::string code = {}) {
+  return {std::move(code), to_string(m.status()), m.to_view().dump()};
+}
+
+void handle(self_t* self, std::vector<saga_command> cmds);
+
+/// After every event: write the state, answer whoever waits for a decision (once durable), and
+/// arm the timer for the next deadline.
+void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
+  auto& st = self->state;
+  auto& m = *st.saga;
+  if (changed)
+    st.dur.changed();
+  auto deliver_all = [self](std::vector<caf::response_promise> waiters, order_answer a) {
+    if (waiters.empty())
+      return;
+    when_durable(self, [waiters = std::move(waiters), a = std::move(a)](bool ok) mutable {
+      for (auto& rp : waiters)
+        ok ? rp.deliver(a) : rp.deliver(caf::make_error(errc::store_failed));
+    });
+  };
+  if (m.checkout_decided())
+    deliver_all(std::move(st.checkout_waiters), answer_of(m, m.failure_code()));
+  if (auto c = m.cancel_outcome()) {
+    if (*c || m.terminal())
+      deliver_all(std::move(st.cancel_waiters), answer_of(m));
+    else
+      deliver_all(std::move(st.cancel_waiters), answer_of(m, "not_cancellable"));
+  }
+  if (m.status() == order_status::returned)
+    deliver_all(std::move(st.return_waiters), answer_of(m));
+  persist(self);
+  // Commands go out only once the state that issued them is durable: a crash before the write
+  // must not leave a participant holding something the saga does not remember asking for.
+  if (!cmds.empty())
+    when_durable(self, [self, cmds = std::move(cmds)](bool ok) mutable {
+      if (ok)
+        handle(self, std::move(cmds));
+    });
+  auto next = m.next_timer();
+  if (next && *next != st.timer_at) {
+    st.timer_at = *next;
+    auto delay = std::max<std::int64_t>(0, *next - st.ctx->now_ms());
+    self->delayed_send(self, std::chrono::milliseconds(delay), saga_timer_atom::value,
+                       ++st.timer_generation);
+  } else if (!next) {
+    st.timer_at = 0;
+  }
+}
+
+/// Feeds one event to the saga: `f(machine, now)` returns its commands.
+template <class F>
+void feed(self_t* self, F f) {
+  auto& st = self->state;
+  if (!st.saga)
+    return;
+  auto before = st.saga->version();
+  auto cmds = f(*st.saga, st.ctx->now_ms());
+  settle(self, std::move(cmds), st.saga->version() != before);
+}
+
+payment_cmd payment_of(const order_state_machine& m, const saga_command& c) {
+  return {m.id(), c.key, c.qty, m.currency(), m.payment().id};
+}
+
+void feed_payment(self_t* self, const payment_answer& a) {
+  feed(self, [&](order_state_machine& m, std::int64_t now) {
+    std::vector<saga_command> out;
+    if (!a.payment_id.empty() && m.payment().id.empty())
+      out = m.on_payment_created(a.payment_id, a.redirect_url, now);
+    // "none": the bank never had it, so there is nothing left to cancel.
+    auto status = a.status == "none" ? std::string{"cancelled"} : a.status;
+    auto more = m.on_payment_status(status, a.captured, a.refunded, now);
+    out.insert(out.end(), more.begin(), more.end());
+    return out;
+  });
+}
+
+/// Sends one command to its participant. Failures and timeouts are not events: the saga's own
+/// deadline re-sends what stays unanswered.
+void send_command(self_t* self, const saga_command& c) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  auto& m = *st.saga;
+  auto timeout = std::chrono::milliseconds(ctx.saga.step_timeout_ms);
+  auto route = [&](std::string kind, std::string key, caf::message msg) {
+    return self->request(ctx.directory, timeout, route_atom::value,
+                         entity_ref{std::move(kind), std::move(key)}, std::move(msg));
+  };
+  auto ignore = [](caf::error&) {};
+  auto line = c.line;
+  auto code_event = [self, line](auto event) {
+    return [self, line, event](const std::string& code) {
+      feed(self,
+           [&](order_state_machine& sm, std::int64_t now) { return event(sm, line, code, now); });
+    };
+  };
+  using k = saga_command::kind;
+  switch (c.what) {
+  case k::reserve:
+    route("sku", c.target,
+          caf::make_message(reserve_atom::value,
+                            reserve_cmd{c.key, m.id(), c.qty, m.shipping().region, c.at_ms}))
+        .then(
+            [self, line](reserve_answer& a) {
+              feed(self, [&](order_state_machine& sm, std::int64_t now) {
+                if (a.outcome == "reserved")
+                  return sm.on_reserved(line, std::move(a.parts), now);
+                if (a.outcome == "insufficient")
+                  return sm.on_insufficient(line, a.available, now);
+                return sm.on_already_released(line, now);
+              });
+            },
+            ignore);
+    break;
+  case k::release:
+    route("sku", c.target, caf::make_message(release_atom::value, c.key, m.id()))
+        .then(code_event([](order_state_machine& sm, std::size_t i, const std::string& code,
+                            std::int64_t now) {
+                // wrong_state: the units were shipped; nothing to give back.
+                (void)code;
+                return sm.on_released(i, now);
+              }),
+              ignore);
+    break;
+  case k::confirm:
+    route("sku", c.target, caf::make_message(confirm_atom::value, c.key))
+        .then(code_event([](order_state_machine& sm, std::size_t i, const std::string& code,
+                            std::int64_t now) { return sm.on_confirmed(i, code.empty(), now); }),
+              ignore);
+    break;
+  case k::ship:
+    route("sku", c.target, caf::make_message(ship_atom::value, c.key))
+        .then(code_event([](order_state_machine& sm, std::size_t i, const std::string&,
+                            std::int64_t now) { return sm.on_shipped(i, now); }),
+              ignore);
+    break;
+  case k::return_stock:
+    route("sku", c.target, caf::make_message(restock_atom::value, c.key))
+        .then(code_event([](order_state_machine& sm, std::size_t i, const std::string&,
+                            std::int64_t now) { return sm.on_restocked(i, now); }),
+              ignore);
+    break;
+  case k::create_payment:
+    route("payment", m.id(), caf::make_message(pay_create_atom::value, payment_of(m, c)))
+        .then(
+            [self](payment_answer& a) {
+              if (a.code == "declined" || a.code == "refused") {
+                feed(self, [&](order_state_machine& sm, std::int64_t now) {
+                  return sm.on_payment_refused(a.code, now);
+                });
+                return;
+              }
+              if (a.code.empty())
+                feed_payment(self, a);
+            },
+            ignore);
+    break;
+  case k::cancel_payment:
+    route("payment", m.id(), caf::make_message(pay_cancel_atom::value, payment_of(m, c)))
+        .then(
+            [self](payment_answer& a) {
+              if (a.code.empty())
+                feed_payment(self, a);
+            },
+            ignore);
+    break;
+  case k::refund_payment:
+    route("payment", m.id(), caf::make_message(pay_refund_atom::value, payment_of(m, c)))
+        .then(
+            [self](payment_answer& a) {
+              if (a.code.empty())
+                feed_payment(self, a);
+            },
+            ignore);
+    break;
+  case k::start_pick: {
+    pick_cmd p{m.id(), c.key, {}};
+    for (auto& l : m.lines())
+      for (auto& part : l.parts)
+        if (part.warehouse_id == c.target)
+          p.lines.push_back({l.sku, l.reservation_id, part.qty});
+    auto wh = c.target;
+    auto key = c.key;
+    route("warehouse", c.target, caf::make_message(pick_atom::value, std::move(p)))
+        .then(
+            [self, wh, key](const std::string& stage) {
+              feed(self, [&](order_state_machine& sm, std::int64_t now) {
+                // Keyed: an answer to an older generation of the list is ignored.
+                auto out = sm.on_pick_started(wh, key, now);
+                if (stage != "cancelled") {
+                  auto more = sm.on_pick_progress(wh, stage, now);
+                  out.insert(out.end(), more.begin(), more.end());
+                }
+                return out;
+              });
+            },
+            ignore);
+    break;
+  }
+  case k::cancel_pick: {
+    auto wh = c.target;
+    auto key = c.key;
+    route("warehouse", c.target, caf::make_message(pick_cancel_atom::value, m.id(), c.key))
+        .then(
+            [self, wh, key](const std::string& answer) {
+              if (answer == "stale")
+                return; // the warehouse holds a newer list than this cancel was for
+              feed(self, [&](order_state_machine& sm, std::int64_t now) {
+                return sm.on_pick_cancelled(wh, key, answer == "cancelled", now);
+              });
+            },
+            ignore);
+    break;
+  }
+  case k::publish:
+    // Order events for subscribers (SSE, the admin console) arrive with the HTTP edge and
+    // the outbox; the timeline already records every status change.
+    break;
+  }
+}
+
+void handle(self_t* self, std::vector<saga_command> cmds) {
+  for (auto& c : cmds)
+    send_command(self, c);
+}
+
+caf::behavior order_actor(self_t* self, std::string order_id,
+                          std::shared_ptr<const entity_context> ctx) {
+  auto& st = self->state;
+  st.ref = {"order", order_id};
+  st.ctx = std::move(ctx);
+  if (auto snap = load_snapshot(st)) {
+    st.saga = order_state_machine::from_json(nlohmann::json::parse(snap->state), st.ctx->saga);
+    // Resume: whatever the last durable step was waiting for is asked again (idempotent), and
+    // a deadline or hold that passed while the node was down fires at once.
+    if (st.saga->phase() != saga_phase::done)
+      settle(self, st.saga->resume(st.ctx->now_ms()), true);
+  }
+  start_idle_checks(self);
+  return {
+      [self](checkout_atom, checkout_cmd& c) {
+        auto& s = self->state;
+        ++s.routed;
+        auto rp = self->make_response_promise();
+        if (!s.saga) {
+          if (c.lines.empty()) {
+            rp.deliver(order_answer{"cart_empty", "", ""});
+            return rp;
+          }
+          std::vector<order_line> lines;
+          for (auto& l : c.lines) {
+            order_line ol;
+            ol.sku = l.sku;
+            ol.product_id = l.product_id;
+            ol.title = l.title;
+            ol.qty = l.qty;
+            ol.unit_price = l.unit_price;
+            lines.push_back(std::move(ol));
+          }
+          auto now = s.ctx->now_ms();
+          s.saga.emplace(c.order_id.empty() ? s.ref.key : c.order_id, c.user_id, c.idempotency_key,
+                         std::move(lines), shipping_address{c.region, c.city, c.address},
+                         c.currency, now, s.ctx->saga);
+          s.checkout_waiters.push_back(rp);
+          auto cmds = s.saga->start(now);
+          settle(self, std::move(cmds), true);
+          return rp;
+        }
+        s.checkout_waiters.push_back(rp);
+        settle(self, {}, false);
+        return rp;
+      },
+      [self](order_view_atom) -> caf::result<order_answer> {
+        auto& s = self->state;
+        ++s.routed;
+        if (!s.saga)
+          return order_answer{"unknown_entity", "", ""};
+        return reply_when_durable(self, answer_of(*s.saga), false);
+      },
+      [self](cancel_atom) -> caf::result<order_answer> {
+        auto& s = self->state;
+        ++s.routed;
+        if (!s.saga)
+          return order_answer{"unknown_entity", "", ""};
+        std::vector<saga_command> cmds;
+        auto before = s.saga->version();
+        if (!s.saga->request_cancel(s.ctx->now_ms(), cmds))
+          return reply_when_durable(self, answer_of(*s.saga, "not_cancellable"), false);
+        auto rp = self->make_response_promise();
+        s.cancel_waiters.push_back(rp);
+        settle(self, std::move(cmds), s.saga->version() != before);
+        return rp;
+      },
+      [self](return_atom) -> caf::result<order_answer> {
+        auto& s = self->state;
+        ++s.routed;
+        if (!s.saga)
+          return order_answer{"unknown_entity", "", ""};
+        std::vector<saga_command> cmds;
+        if (!s.saga->request_return(s.ctx->now_ms(), cmds))
+          return reply_when_durable(self, answer_of(*s.saga, "not_returnable"), false);
+        auto rp = self->make_response_promise();
+        s.return_waiters.push_back(rp);
+        settle(self, std::move(cmds), true);
+        return rp;
+      },
+      [self](payment_update_atom, const payment_answer& a) {
+        ++self->state.routed;
+        feed_payment(self, a);
+      },
+      [self](pick_update_atom, const std::string& warehouse_id, const std::string& stage) {
+        ++self->state.routed;
+        feed(self, [&](order_state_machine& m, std::int64_t now) {
+          return m.on_pick_progress(warehouse_id, stage, now);
+        });
+      },
+      [self](saga_retry_atom) -> caf::result<order_answer> {
+        ++self->state.routed;
+        if (!self->state.saga)
+          return order_answer{"unknown_entity", "", ""};
+        feed(self, [](order_state_machine& m, std::int64_t now) { return m.retry(now); });
+        return reply_when_durable(self, answer_of(*self->state.saga), false);
+      },
+      [self](saga_compensate_atom) -> caf::result<order_answer> {
+        ++self->state.routed;
+        if (!self->state.saga)
+          return order_answer{"unknown_entity", "", ""};
+        feed(self, [](order_state_machine& m, std::int64_t now) { return m.compensate(now); });
+        return reply_when_durable(self, answer_of(*self->state.saga), false);
+      },
+      [self](saga_timer_atom, std::uint64_t generation) {
+        auto& s = self->state;
+        if (generation != s.timer_generation)
+          return;
+        s.timer_at = 0;
+        feed(self, [](order_state_machine& m, std::int64_t now) { return m.on_timer(now); });
+      },
+      [self](durable_atom, bool ok) { on_durable(self, ok); },
+      [self](idle_atom) { on_idle_check(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_order_actor(caf::actor_system& sys, const std::string& order_id,
+                             std::shared_ptr<const entity_context> ctx) {
+  return sys.spawn(order_actor, order_id, std::move(ctx));
+}
+
+} // namespace souk::actors

@@ -1,0 +1,940 @@
+#include "actors/order/order_state_machine.hpp"
+
+#include "base/time.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace souk::actors {
+
+namespace {
+
+constexpr const char* status_names[] = {
+    "PROCESSING", "PENDING_PAYMENT", "PAID",           "PICKING", "PACKED",    "SHIPPED",
+    "DELIVERED",  "REJECTED",        "PAYMENT_FAILED", "EXPIRED", "CANCELLED", "RETURNED"};
+
+constexpr const char* phase_names[] = {
+    "reserving",  "creating_payment", "awaiting_payment", "expiring",  "confirming", "assigning",
+    "fulfilling", "cancelling_picks", "compensating",     "returning", "done"};
+
+/// Payment statuses only move forward; a late duplicate callback must not move one back.
+int payment_rank(const std::string& s) {
+  if (s == "pending")
+    return 1;
+  if (s == "captured" || s == "declined" || s == "cancelled")
+    return 2;
+  if (s == "partially_refunded")
+    return 3;
+  if (s == "refunded")
+    return 4;
+  return 0;
+}
+
+/// Pick stages in the order a warehouse moves them; cancelled is outside the order.
+int stage_rank(const std::string& s) {
+  static const char* stages[] = {"requested", "picking", "packed", "shipped", "delivered"};
+  for (int i = 0; i < 5; ++i)
+    if (s == stages[i])
+      return i;
+  return -1;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+/// A deterministic value in [0, n) from the order id and the attempt: retries of many sagas
+/// spread out without a shared random generator, and a replay of the events repeats them.
+std::int64_t jitter(const std::string& id, int attempt, std::int64_t n) {
+  if (n <= 0)
+    return 0;
+  std::uint64_t h = 1469598103934665603ULL; // FNV-1a: stable across builds, unlike std::hash
+  for (unsigned char c : id)
+    h = (h ^ c) * 1099511628211ULL;
+  h = (h ^ static_cast<std::uint64_t>(attempt)) * 1099511628211ULL;
+  return static_cast<std::int64_t>(h % static_cast<std::uint64_t>(n));
+}
+
+using cmd = saga_command;
+
+} // namespace
+
+const char* to_string(order_status x) {
+  return status_names[static_cast<int>(x)];
+}
+
+std::optional<order_status> order_status_from(const std::string& text) {
+  for (int i = 0; i < 12; ++i)
+    if (text == status_names[i])
+      return static_cast<order_status>(i);
+  return std::nullopt;
+}
+
+const char* to_string(saga_phase x) {
+  return phase_names[static_cast<int>(x)];
+}
+
+const char* to_string(saga_command::kind x) {
+  static const char* names[] = {"reserve",        "release",        "confirm",
+                                "ship",           "return_stock",   "create_payment",
+                                "cancel_payment", "refund_payment", "start_pick",
+                                "cancel_pick",    "publish"};
+  return names[static_cast<int>(x)];
+}
+
+order_state_machine::order_state_machine(std::string id, std::string user_id,
+                                         std::string idempotency_key, std::vector<order_line> lines,
+                                         shipping_address shipping, std::string currency,
+                                         std::int64_t now_ms, saga_settings settings)
+    : id_(std::move(id)), user_id_(std::move(user_id)),
+      idempotency_key_(std::move(idempotency_key)), lines_(std::move(lines)),
+      shipping_(std::move(shipping)), currency_(std::move(currency)), settings_(settings),
+      created_at_ms_(now_ms), updated_at_ms_(now_ms) {
+  for (std::size_t i = 0; i < lines_.size(); ++i)
+    lines_[i].reservation_id = id_ + "/" + std::to_string(i);
+}
+
+std::int64_t order_state_machine::total() const {
+  std::int64_t sum = 0;
+  for (auto& l : lines_)
+    sum += l.qty * l.unit_price;
+  return sum;
+}
+
+bool order_state_machine::terminal() const {
+  return phase_ == saga_phase::done && status_ != order_status::delivered;
+}
+
+bool order_state_machine::checkout_decided() const {
+  return status_ != order_status::processing || !failure_code_.empty();
+}
+
+// -- bookkeeping --
+
+void order_state_machine::note(std::int64_t now_ms, std::string text) {
+  updated_at_ms_ = std::max(updated_at_ms_, now_ms);
+  ++version_;
+  timeline_.push_back({now_ms, to_string(status_), to_string(phase_), std::move(text)});
+  if (timeline_.size() > settings_.max_timeline && settings_.max_timeline > 0)
+    timeline_.erase(timeline_.begin(),
+                    timeline_.begin() +
+                        static_cast<std::ptrdiff_t>(timeline_.size() - settings_.max_timeline));
+}
+
+void order_state_machine::enter(saga_phase p, std::int64_t now_ms, const std::string& why) {
+  phase_ = p;
+  attempt_ = 1;
+  stuck_ = false;
+  note(now_ms, std::string{"step "} + to_string(p) + (why.empty() ? "" : ": " + why));
+  arm_deadline(now_ms);
+}
+
+std::int64_t order_state_machine::backoff_ms() const {
+  std::int64_t delay = settings_.step_timeout_ms;
+  for (int i = 1; i < attempt_ && delay < settings_.backoff_max_ms; ++i)
+    delay *= 2;
+  delay = std::min(delay, settings_.backoff_max_ms);
+  return delay + jitter(id_, attempt_, settings_.step_timeout_ms / 2);
+}
+
+void order_state_machine::arm_deadline(std::int64_t now_ms) {
+  deadline_ms_ = outstanding().empty() ? 0 : now_ms + backoff_ms();
+}
+
+std::optional<std::int64_t> order_state_machine::next_timer() const {
+  std::optional<std::int64_t> t;
+  if (deadline_ms_ > 0)
+    t = deadline_ms_;
+  if (phase_ == saga_phase::awaiting_payment && (!t || hold_expires_at_ms_ < *t))
+    t = hold_expires_at_ms_;
+  return t;
+}
+
+std::vector<saga_command> order_state_machine::publish(const char* type) const {
+  return {cmd{cmd::kind::publish, 0, id_, type, 0, 0}};
+}
+
+// -- what each step still waits for --
+
+std::vector<saga_command> order_state_machine::outstanding() const {
+  std::vector<saga_command> out;
+  auto each_line = [&](auto wanted, cmd::kind k) {
+    for (std::size_t i = 0; i < lines_.size(); ++i)
+      if (wanted(lines_[i]))
+        out.push_back(cmd{k, i, lines_[i].sku, lines_[i].reservation_id, lines_[i].qty,
+                          hold_expires_at_ms_ + settings_.stock_grace_ms});
+  };
+  auto payment_compensation = [&] {
+    if (payment_.settled)
+      return;
+    auto captured = payment_.status == "captured" || payment_.status == "partially_refunded";
+    if (captured)
+      out.push_back(cmd{cmd::kind::refund_payment, 0, payment_.id,
+                        id_ + (phase_ == saga_phase::returning ? ":return" : ":refund"),
+                        payment_.captured - payment_.refunded, 0});
+    else
+      out.push_back(cmd{cmd::kind::cancel_payment, 0, payment_.id, id_ + ":cancel", 0, 0});
+  };
+  switch (phase_) {
+  case saga_phase::reserving:
+    each_line([](const order_line& l) { return !l.reserved && !l.short_of_stock; },
+              cmd::kind::reserve);
+    break;
+  case saga_phase::creating_payment:
+    if (payment_.id.empty())
+      out.push_back(cmd{cmd::kind::create_payment, 0, "", id_ + ":pay", total(), 0});
+    break;
+  case saga_phase::expiring:
+    payment_compensation();
+    break;
+  case saga_phase::confirming:
+    each_line([](const order_line& l) { return !l.confirmed; }, cmd::kind::confirm);
+    break;
+  case saga_phase::assigning:
+  case saga_phase::cancelling_picks:
+    for (auto& [wh, p] : picks_)
+      if (!p.acknowledged)
+        out.push_back(
+            cmd{phase_ == saga_phase::assigning ? cmd::kind::start_pick : cmd::kind::cancel_pick, 0,
+                wh, id_ + "#" + std::to_string(pick_generation_), 0, 0});
+    break;
+  case saga_phase::fulfilling: {
+    bool all_shipped = !picks_.empty();
+    for (auto& [wh, p] : picks_)
+      all_shipped = all_shipped && stage_rank(p.stage) >= stage_rank("shipped");
+    if (all_shipped)
+      each_line([](const order_line& l) { return !l.shipped; }, cmd::kind::ship);
+    break;
+  }
+  case saga_phase::compensating:
+    payment_compensation();
+    each_line([](const order_line& l) { return !l.released && !l.short_of_stock && !l.shipped; },
+              cmd::kind::release);
+    break;
+  case saga_phase::returning:
+    payment_compensation();
+    each_line([](const order_line& l) { return !l.restocked; }, cmd::kind::return_stock);
+    break;
+  case saga_phase::awaiting_payment:
+  case saga_phase::done:
+    break;
+  }
+  return out;
+}
+
+// -- moving on --
+
+std::vector<saga_command> order_state_machine::begin_compensation(order_status target,
+                                                                  std::string code,
+                                                                  std::int64_t now_ms,
+                                                                  const std::string& why) {
+  target_ = target;
+  if (status_ == order_status::processing && failure_code_.empty())
+    failure_code_ = std::move(code);
+  // A payment that was asked for but never answered is an unknown outcome: ask the bank (a
+  // cancel by the idempotency key answers what really happened) before anything is final.
+  bool needs_action =
+      payment_.status.empty()
+          ? phase_ != saga_phase::reserving
+          : payment_.status == "pending" || payment_.status == "captured" ||
+                (payment_.status == "partially_refunded" && payment_.refunded < payment_.captured);
+  payment_.settled = !needs_action;
+  enter(saga_phase::compensating, now_ms, why + " (will end " + to_string(target) + ")");
+  auto out = outstanding();
+  if (out.empty())
+    return advance(now_ms);
+  return out;
+}
+
+std::vector<saga_command> order_state_machine::fulfilment_progress(std::int64_t now_ms) {
+  int lowest = 4;
+  for (auto& [wh, p] : picks_)
+    lowest = std::min(lowest, stage_rank(p.stage));
+  auto before = status_;
+  static const order_status by_rank[] = {order_status::picking, order_status::picking,
+                                         order_status::packed, order_status::shipped,
+                                         order_status::shipped};
+  auto next = by_rank[std::max(lowest, 0)];
+  bool lines_shipped = std::all_of(lines_.begin(), lines_.end(), [](auto& l) { return l.shipped; });
+  if (lowest == 4 && lines_shipped)
+    next = order_status::delivered;
+  std::vector<saga_command> out;
+  if (next > status_) {
+    status_ = next;
+    note(now_ms, std::string{"order "} + to_string(next));
+  }
+  if (status_ == order_status::delivered) {
+    phase_ = saga_phase::done;
+    deadline_ms_ = 0;
+    stuck_ = false;
+    note(now_ms, "saga complete");
+  } else if (deadline_ms_ == 0) {
+    arm_deadline(now_ms);
+    out = outstanding();
+  }
+  if (status_ != before)
+    for (auto& c : publish(("order." + lower(to_string(status_))).c_str()))
+      out.push_back(c);
+  return out;
+}
+
+std::vector<saga_command> order_state_machine::advance(std::int64_t now_ms) {
+  std::vector<saga_command> out;
+  auto all = [&](auto pred) { return std::all_of(lines_.begin(), lines_.end(), pred); };
+  switch (phase_) {
+  case saga_phase::reserving: {
+    for (auto& l : lines_)
+      if (l.short_of_stock)
+        return begin_compensation(order_status::rejected, "insufficient_stock", now_ms,
+                                  "line " + l.sku + " is short of stock");
+    if (!all([](auto& l) { return l.reserved; }))
+      return out;
+    enter(saga_phase::creating_payment, now_ms, "every line reserved");
+    return outstanding();
+  }
+  case saga_phase::creating_payment:
+    if (payment_.id.empty())
+      return out;
+    status_ = order_status::pending_payment;
+    enter(saga_phase::awaiting_payment, now_ms, "payment " + payment_.id + " created");
+    out = publish("order.pending_payment");
+    // A callback may have overtaken the create reply (lost reply, then a retry).
+    if (payment_.status == "captured" || payment_.status == "declined") {
+      auto more = on_payment_status(payment_.status, payment_.captured, payment_.refunded, now_ms);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+  case saga_phase::confirming: {
+    if (!all([](auto& l) { return l.confirmed; }))
+      return out;
+    for (auto& l : lines_)
+      for (auto& part : l.parts)
+        picks_.emplace(part.warehouse_id, pick_info{});
+    enter(saga_phase::assigning, now_ms, "every reservation confirmed");
+    return outstanding();
+  }
+  case saga_phase::assigning: {
+    for (auto& [wh, p] : picks_)
+      if (!p.acknowledged)
+        return out;
+    enter(saga_phase::fulfilling, now_ms,
+          "pick lists at " + std::to_string(picks_.size()) + " warehouse(s)");
+    return fulfilment_progress(now_ms);
+  }
+  case saga_phase::fulfilling:
+    return fulfilment_progress(now_ms);
+  case saga_phase::cancelling_picks: {
+    bool refused = false;
+    for (auto& [wh, p] : picks_) {
+      if (!p.acknowledged)
+        return out;
+      refused = refused || p.stage != "cancelled";
+    }
+    if (!refused)
+      return begin_compensation(order_status::cancelled, "cancelled", now_ms,
+                                "pick lists taken back");
+    // A warehouse had shipped: the cancel is refused, and the warehouses that did take their
+    // list back get it again under a new generation (their tombstone refuses the old one).
+    cancel_outcome_ = false;
+    status_ = resume_status_;
+    bool reassign = false;
+    for (auto& [wh, p] : picks_) {
+      p.acknowledged = p.stage != "cancelled";
+      if (p.stage == "cancelled") {
+        p.stage = "requested";
+        reassign = true;
+      }
+    }
+    if (reassign) {
+      ++pick_generation_;
+      enter(saga_phase::assigning, now_ms, "cancel refused: a warehouse had shipped");
+      return outstanding();
+    }
+    enter(saga_phase::fulfilling, now_ms, "cancel refused: a warehouse had shipped");
+    return fulfilment_progress(now_ms);
+  }
+  case saga_phase::compensating:
+  case saga_phase::returning: {
+    if (!outstanding().empty())
+      return out;
+    auto before = status_;
+    status_ = phase_ == saga_phase::returning ? order_status::returned : target_;
+    if (status_ == order_status::cancelled)
+      cancel_outcome_ = true;
+    phase_ = saga_phase::done;
+    deadline_ms_ = 0;
+    stuck_ = false;
+    note(now_ms, std::string{"saga ended "} + to_string(status_));
+    if (status_ != before)
+      out = publish(("order." + lower(to_string(status_))).c_str());
+    return out;
+  }
+  case saga_phase::awaiting_payment:
+  case saga_phase::expiring:
+  case saga_phase::done:
+    return out;
+  }
+  return out;
+}
+
+// -- events --
+
+std::vector<saga_command> order_state_machine::start(std::int64_t now_ms) {
+  hold_expires_at_ms_ = now_ms + settings_.hold_ms;
+  note(now_ms, "checkout: " + std::to_string(lines_.size()) + " line(s), total " +
+                   std::to_string(total()) + " " + currency_);
+  enter(saga_phase::reserving, now_ms, "");
+  return outstanding();
+}
+
+std::vector<saga_command> order_state_machine::on_reserved(std::size_t line,
+                                                           std::vector<allocation> parts,
+                                                           std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].reserved)
+    return {};
+  auto& l = lines_[line];
+  l.reserved = true;
+  l.parts = std::move(parts);
+  std::string where;
+  for (auto& p : l.parts)
+    where += (where.empty() ? "" : ", ") + p.warehouse_id + " x" + std::to_string(p.qty);
+  note(now_ms, "line " + std::to_string(line) + " (" + l.sku + ") reserved: " + where);
+  // A late answer after the saga gave the line up needs nothing more: the release that is
+  // outstanding for it covers it (the SKU answers it after the reserve).
+  if (phase_ != saga_phase::reserving)
+    return {};
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_insufficient(std::size_t line,
+                                                               std::int64_t available,
+                                                               std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].short_of_stock || lines_[line].reserved)
+    return {};
+  auto& l = lines_[line];
+  l.short_of_stock = true;
+  l.available = available;
+  note(now_ms, "line " + std::to_string(line) + " (" + l.sku + ") short: " +
+                   std::to_string(available) + " available of " + std::to_string(l.qty));
+  // While compensating, a refused line needs no release: it may have been the last one awaited.
+  if (phase_ != saga_phase::reserving && phase_ != saga_phase::compensating)
+    return {};
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_already_released(std::size_t line,
+                                                                   std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].released)
+    return {};
+  lines_[line].released = true;
+  note(now_ms, "line " + std::to_string(line) + " was released before (late duplicate)");
+  if (phase_ == saga_phase::reserving) {
+    // Our own earlier release won the race: the line is not reserved and cannot be.
+    lines_[line].short_of_stock = true;
+    return advance(now_ms);
+  }
+  return phase_ == saga_phase::compensating ? advance(now_ms) : std::vector<saga_command>{};
+}
+
+std::vector<saga_command> order_state_machine::on_released(std::size_t line, std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].released)
+    return {};
+  lines_[line].released = true;
+  note(now_ms, "line " + std::to_string(line) + " (" + lines_[line].sku + ") released");
+  return phase_ == saga_phase::compensating ? advance(now_ms) : std::vector<saga_command>{};
+}
+
+std::vector<saga_command> order_state_machine::on_confirmed(std::size_t line, bool ok,
+                                                            std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].confirmed || phase_ != saga_phase::confirming)
+    return {};
+  if (!ok) {
+    lines_[line].released = true; // the SKU expired the hold: nothing left to release there
+    note(now_ms, "line " + std::to_string(line) + " lost its hold before the payment arrived");
+    return begin_compensation(order_status::expired, "hold_lost", now_ms,
+                              "a hold expired at its SKU: refund");
+  }
+  lines_[line].confirmed = true;
+  note(now_ms, "line " + std::to_string(line) + " confirmed");
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_shipped(std::size_t line, std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].shipped)
+    return {};
+  lines_[line].shipped = true;
+  note(now_ms, "line " + std::to_string(line) + " left stock");
+  if (phase_ != saga_phase::fulfilling)
+    return {};
+  if (std::all_of(lines_.begin(), lines_.end(), [](auto& l) { return l.shipped; }))
+    deadline_ms_ = 0;
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_restocked(std::size_t line, std::int64_t now_ms) {
+  if (line >= lines_.size() || lines_[line].restocked)
+    return {};
+  lines_[line].restocked = true;
+  note(now_ms, "line " + std::to_string(line) + " back on hand");
+  return phase_ == saga_phase::returning ? advance(now_ms) : std::vector<saga_command>{};
+}
+
+std::vector<saga_command> order_state_machine::on_payment_created(const std::string& payment_id,
+                                                                  const std::string& redirect_url,
+                                                                  std::int64_t now_ms) {
+  if (!payment_.id.empty() || payment_id.empty())
+    return {};
+  payment_.id = payment_id;
+  payment_.redirect_url = redirect_url;
+  if (payment_.status.empty())
+    payment_.status = "pending";
+  note(now_ms, "payment " + payment_id + " created");
+  if (phase_ == saga_phase::creating_payment)
+    return advance(now_ms);
+  if (phase_ == saga_phase::compensating && payment_.settled) {
+    // Created after we gave up (a late reply): it must be cancelled too.
+    payment_.settled = false;
+    arm_deadline(now_ms);
+    return outstanding();
+  }
+  return {};
+}
+
+std::vector<saga_command> order_state_machine::on_payment_refused(const std::string& reason,
+                                                                  std::int64_t now_ms) {
+  if (phase_ != saga_phase::creating_payment)
+    return {};
+  payment_.status = "declined";
+  note(now_ms, "the bank refused the payment: " + reason);
+  return begin_compensation(order_status::payment_failed, "payment_refused", now_ms,
+                            "payment refused");
+}
+
+std::vector<saga_command> order_state_machine::on_payment_status(const std::string& status,
+                                                                 std::int64_t captured,
+                                                                 std::int64_t refunded,
+                                                                 std::int64_t now_ms) {
+  auto rank = payment_rank(status);
+  if (rank == 0)
+    return {};
+  bool newer = rank > payment_rank(payment_.status) ||
+               (status == payment_.status &&
+                (captured != payment_.captured || refunded != payment_.refunded));
+  if (newer) {
+    payment_.status = status;
+    payment_.captured = captured;
+    payment_.refunded = refunded;
+    note(now_ms, "payment " + status);
+  }
+  switch (phase_) {
+  case saga_phase::awaiting_payment:
+  case saga_phase::expiring:
+    if (payment_.status == "captured") {
+      status_ = order_status::paid;
+      enter(saga_phase::confirming, now_ms,
+            phase_ == saga_phase::expiring ? "paid just before the hold ran out" : "paid");
+      auto out = publish("order.paid");
+      auto more = outstanding();
+      out.insert(out.end(), more.begin(), more.end());
+      return out;
+    }
+    if (payment_.status == "declined")
+      return begin_compensation(order_status::payment_failed, "payment_declined", now_ms,
+                                "payment declined");
+    if (phase_ == saga_phase::expiring && payment_.status == "cancelled")
+      return begin_compensation(order_status::expired, "hold_expired", now_ms,
+                                "payment cancelled after the hold ran out");
+    return {};
+  case saga_phase::compensating:
+  case saga_phase::returning: {
+    auto done = payment_.status == "declined" || payment_.status == "cancelled" ||
+                payment_.status == "refunded" ||
+                (payment_.status == "partially_refunded" && payment_.refunded >= payment_.captured);
+    if (done && !payment_.settled) {
+      payment_.settled = true;
+      return advance(now_ms);
+    }
+    if (!done && payment_.status == "captured" && newer) {
+      // The cancel found the payment captured: refund it instead.
+      arm_deadline(now_ms);
+      return outstanding();
+    }
+    return {};
+  }
+  default:
+    return {}; // a duplicate or old notice changes nothing (not even the version)
+  }
+}
+
+std::vector<saga_command> order_state_machine::on_pick_started(const std::string& warehouse_id,
+                                                               std::int64_t now_ms) {
+  auto it = picks_.find(warehouse_id);
+  if (it == picks_.end() || it->second.acknowledged || phase_ != saga_phase::assigning)
+    return {};
+  it->second.acknowledged = true;
+  note(now_ms, "pick list at " + warehouse_id);
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_pick_cancelled(const std::string& warehouse_id,
+                                                                 bool taken_back,
+                                                                 std::int64_t now_ms) {
+  auto it = picks_.find(warehouse_id);
+  if (it == picks_.end() || it->second.acknowledged || phase_ != saga_phase::cancelling_picks)
+    return {};
+  it->second.acknowledged = true;
+  if (taken_back)
+    it->second.stage = "cancelled";
+  note(now_ms, "pick list at " + warehouse_id + (taken_back ? " cancelled" : " already shipped"));
+  return advance(now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_pick_started(const std::string& warehouse_id,
+                                                               const std::string& key,
+                                                               std::int64_t now_ms) {
+  if (key != id_ + "#" + std::to_string(pick_generation_))
+    return {}; // answers a command of an older generation
+  return on_pick_started(warehouse_id, now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_pick_cancelled(const std::string& warehouse_id,
+                                                                 const std::string& key,
+                                                                 bool taken_back,
+                                                                 std::int64_t now_ms) {
+  if (key != id_ + "#" + std::to_string(pick_generation_))
+    return {}; // answers a command of an older generation
+  return on_pick_cancelled(warehouse_id, taken_back, now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_pick_progress(const std::string& warehouse_id,
+                                                                const std::string& stage,
+                                                                std::int64_t now_ms) {
+  auto it = picks_.find(warehouse_id);
+  // A list taken back stays cancelled: a notice sent before the cancel may arrive after it.
+  if (it == picks_.end() || it->second.stage == "cancelled" ||
+      stage_rank(stage) <= stage_rank(it->second.stage))
+    return {};
+  it->second.stage = stage;
+  note(now_ms, "warehouse " + warehouse_id + ": " + stage);
+  // A notice carries no generation: after a refused cancel it may come from the list taken
+  // back, so only the first generation's lists count a notice as the start_pick's answer.
+  if (phase_ == saga_phase::assigning && !it->second.acknowledged && pick_generation_ == 0) {
+    it->second.acknowledged = true;
+    return advance(now_ms);
+  }
+  return phase_ == saga_phase::fulfilling ? advance(now_ms) : std::vector<saga_command>{};
+}
+
+std::vector<saga_command> order_state_machine::on_timer(std::int64_t now_ms) {
+  if (phase_ == saga_phase::awaiting_payment && now_ms >= hold_expires_at_ms_) {
+    enter(saga_phase::expiring, now_ms, "hold expired unpaid: ask the bank to cancel");
+    return outstanding();
+  }
+  if (deadline_ms_ == 0 || now_ms < deadline_ms_)
+    return {};
+  auto pending = outstanding();
+  if (pending.empty()) {
+    deadline_ms_ = 0;
+    return {};
+  }
+  ++attempt_;
+  bool forward = phase_ == saga_phase::reserving || phase_ == saga_phase::creating_payment;
+  if (attempt_ > settings_.max_attempts && forward)
+    return phase_ == saga_phase::reserving
+               ? begin_compensation(order_status::rejected, "stock_unavailable", now_ms,
+                                    "stock did not answer in " +
+                                        std::to_string(settings_.max_attempts) + " attempts")
+               : begin_compensation(order_status::payment_failed, "payment_unavailable", now_ms,
+                                    "the bank did not answer in " +
+                                        std::to_string(settings_.max_attempts) + " attempts");
+  if (attempt_ > settings_.max_attempts && !stuck_) {
+    // Paid orders and compensations never give up; they keep retrying and ops are told.
+    stuck_ = true;
+  }
+  note(now_ms, "deadline passed: attempt " + std::to_string(attempt_) + " of " + to_string(phase_) +
+                   " (" + std::to_string(pending.size()) + " unanswered)" +
+                   (stuck_ ? ", stuck" : ""));
+  arm_deadline(now_ms);
+  return pending;
+}
+
+bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_command>& out) {
+  switch (phase_) {
+  case saga_phase::done:
+  case saga_phase::returning:
+    return false;
+  case saga_phase::cancelling_picks:
+    return true;
+  case saga_phase::compensating:
+    // Ends in a failure or cancelled anyway: the cancel is accepted now, or whoever waits for
+    // `cancel_outcome` would wait forever when the compensation ends in a failure.
+    cancel_outcome_ = true;
+    return true;
+  case saga_phase::fulfilling:
+    if (status_ >= order_status::shipped)
+      return false;
+    break;
+  default:
+    break;
+  }
+  cancel_outcome_.reset();
+  note(now_ms, "buyer cancels");
+  if (picks_.empty()) {
+    out = begin_compensation(order_status::cancelled, "cancelled", now_ms, "cancelled");
+    return true;
+  }
+  resume_status_ = status_;
+  for (auto& [wh, p] : picks_)
+    p.acknowledged = false;
+  enter(saga_phase::cancelling_picks, now_ms, "take the pick lists back");
+  out = outstanding();
+  return true;
+}
+
+bool order_state_machine::request_return(std::int64_t now_ms, std::vector<saga_command>& out) {
+  if (status_ != order_status::delivered || phase_ != saga_phase::done)
+    return false;
+  payment_.settled = false;
+  enter(saga_phase::returning, now_ms, "buyer returns the order");
+  out = outstanding();
+  return true;
+}
+
+std::vector<saga_command> order_state_machine::retry(std::int64_t now_ms) {
+  auto pending = outstanding();
+  note(now_ms, "operator retry (" + std::to_string(pending.size()) + " unanswered)");
+  arm_deadline(now_ms);
+  return pending;
+}
+
+std::vector<saga_command> order_state_machine::resume(std::int64_t now_ms) {
+  if (phase_ == saga_phase::done)
+    return {};
+  auto pending = outstanding();
+  note(now_ms, "resumed after a restart (" + std::to_string(pending.size()) + " unanswered)");
+  arm_deadline(now_ms);
+  auto due = on_timer(now_ms);
+  pending.insert(pending.end(), due.begin(), due.end());
+  return pending;
+}
+
+std::vector<saga_command> order_state_machine::compensate(std::int64_t now_ms) {
+  if (phase_ == saga_phase::done || phase_ == saga_phase::compensating ||
+      phase_ == saga_phase::returning || status_ >= order_status::shipped) {
+    note(now_ms, "operator compensate refused in step " + std::string{to_string(phase_)});
+    return {};
+  }
+  if (!picks_.empty()) {
+    // Warehouses hold pick lists: take them back first (as a buyer's cancel does), or stock
+    // released and money refunded would still leave the building.
+    if (phase_ == saga_phase::cancelling_picks)
+      return outstanding();
+    cancel_outcome_.reset();
+    resume_status_ = status_;
+    for (auto& [wh, p] : picks_)
+      p.acknowledged = false;
+    enter(saga_phase::cancelling_picks, now_ms, "operator compensates: take the pick lists back");
+    return outstanding();
+  }
+  return begin_compensation(order_status::cancelled, "operator", now_ms, "operator compensates");
+}
+
+// -- views and snapshots --
+
+namespace {
+
+std::string rfc3339(std::int64_t ms) {
+  return base::format_rfc3339(std::chrono::system_clock::time_point{std::chrono::milliseconds{ms}});
+}
+
+nlohmann::json money(std::int64_t amount, const std::string& currency) {
+  return {{"amount", amount}, {"currency", currency}};
+}
+
+nlohmann::json parts_json(const std::vector<allocation>& parts) {
+  auto a = nlohmann::json::array();
+  for (auto& p : parts)
+    a.push_back({{"warehouse_id", p.warehouse_id}, {"qty", p.qty}});
+  return a;
+}
+
+} // namespace
+
+nlohmann::json order_state_machine::to_view() const {
+  auto lines = nlohmann::json::array();
+  for (auto& l : lines_)
+    lines.push_back({{"sku", l.sku},
+                     {"product_id", l.product_id},
+                     {"title", l.title},
+                     {"qty", l.qty},
+                     {"unit_price", money(l.unit_price, currency_)},
+                     {"warehouse_id", l.parts.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(l.parts[0].warehouse_id)},
+                     {"parts", parts_json(l.parts)}});
+  auto timeline = nlohmann::json::array();
+  for (auto& t : timeline_)
+    timeline.push_back({{"at", rfc3339(t.at_ms)},
+                        {"at_ms", t.at_ms},
+                        {"status", t.status},
+                        {"step", t.phase},
+                        {"note", t.note}});
+  nlohmann::json payment = nullptr;
+  if (!payment_.id.empty() || !payment_.status.empty())
+    payment = {{"id", payment_.id},
+               {"status", payment_.status},
+               {"captured", money(payment_.captured, currency_)},
+               {"refunded", money(payment_.refunded, currency_)},
+               {"redirect_url", status_ == order_status::pending_payment
+                                    ? nlohmann::json(payment_.redirect_url)
+                                    : nlohmann::json(nullptr)}};
+  return {
+      {"id", id_},
+      {"status", to_string(status_)},
+      {"lines", lines},
+      {"total", money(total(), currency_)},
+      {"shipping",
+       {{"region", shipping_.region}, {"city", shipping_.city}, {"address", shipping_.address}}},
+      {"payment", payment},
+      {"timeline", timeline},
+      {"created_at_ms", created_at_ms_},
+      {"created_at", rfc3339(created_at_ms_)},
+      {"hold_expires_at", rfc3339(hold_expires_at_ms_)},
+      {"hold_expires_at_ms", hold_expires_at_ms_},
+      {"saga",
+       {{"step", to_string(phase_)},
+        {"attempt", attempt_},
+        {"stuck", stuck_},
+        {"deadline_ms", deadline_ms_},
+        {"failure_code", failure_code_}}}};
+}
+
+nlohmann::json order_state_machine::to_json() const {
+  auto lines = nlohmann::json::array();
+  for (auto& l : lines_)
+    lines.push_back(
+        {{"sku", l.sku},
+         {"product_id", l.product_id},
+         {"title", l.title},
+         {"qty", l.qty},
+         {"unit_price", l.unit_price},
+         {"reservation_id", l.reservation_id},
+         {"parts", parts_json(l.parts)},
+         {"flags", {l.reserved, l.short_of_stock, l.confirmed, l.released, l.shipped, l.restocked}},
+         {"available", l.available}});
+  auto picks = nlohmann::json::object();
+  for (auto& [wh, p] : picks_)
+    picks[wh] = {{"stage", p.stage}, {"ack", p.acknowledged}};
+  auto timeline = nlohmann::json::array();
+  for (auto& t : timeline_)
+    timeline.push_back({t.at_ms, t.status, t.phase, t.note});
+  nlohmann::json j = {
+      {"schema", 1},
+      {"id", id_},
+      {"user_id", user_id_},
+      {"idempotency_key", idempotency_key_},
+      {"lines", lines},
+      {"shipping", {shipping_.region, shipping_.city, shipping_.address}},
+      {"currency", currency_},
+      {"status", to_string(status_)},
+      {"phase", to_string(phase_)},
+      {"target", to_string(target_)},
+      {"resume_status", to_string(resume_status_)},
+      {"attempt", attempt_},
+      {"stuck", stuck_},
+      {"deadline_ms", deadline_ms_},
+      {"hold_expires_at_ms", hold_expires_at_ms_},
+      {"created_at_ms", created_at_ms_},
+      {"updated_at_ms", updated_at_ms_},
+      {"version", version_},
+      {"failure_code", failure_code_},
+      {"pick_generation", pick_generation_},
+      {"cancel_outcome", cancel_outcome_ ? nlohmann::json(*cancel_outcome_) : nullptr},
+      {"payment",
+       {{"id", payment_.id},
+        {"status", payment_.status},
+        {"redirect_url", payment_.redirect_url},
+        {"captured", payment_.captured},
+        {"refunded", payment_.refunded},
+        {"settled", payment_.settled}}},
+      {"picks", picks},
+      {"timeline", timeline}};
+  return j;
+}
+
+order_state_machine order_state_machine::from_json(const nlohmann::json& j,
+                                                   saga_settings settings) {
+  order_state_machine m;
+  m.settings_ = settings;
+  j.at("id").get_to(m.id_);
+  j.at("user_id").get_to(m.user_id_);
+  j.at("idempotency_key").get_to(m.idempotency_key_);
+  for (auto& x : j.at("lines")) {
+    order_line l;
+    x.at("sku").get_to(l.sku);
+    x.at("product_id").get_to(l.product_id);
+    x.at("title").get_to(l.title);
+    x.at("qty").get_to(l.qty);
+    x.at("unit_price").get_to(l.unit_price);
+    x.at("reservation_id").get_to(l.reservation_id);
+    for (auto& p : x.at("parts"))
+      l.parts.push_back({p.at("warehouse_id").get<std::string>(), p.at("qty").get<std::int64_t>()});
+    auto& f = x.at("flags");
+    l.reserved = f.at(0).get<bool>();
+    l.short_of_stock = f.at(1).get<bool>();
+    l.confirmed = f.at(2).get<bool>();
+    l.released = f.at(3).get<bool>();
+    l.shipped = f.at(4).get<bool>();
+    l.restocked = f.at(5).get<bool>();
+    x.at("available").get_to(l.available);
+    m.lines_.push_back(std::move(l));
+  }
+  auto& s = j.at("shipping");
+  m.shipping_ = {s.at(0).get<std::string>(), s.at(1).get<std::string>(),
+                 s.at(2).get<std::string>()};
+  j.at("currency").get_to(m.currency_);
+  auto status = [](const nlohmann::json& v) {
+    auto st = order_status_from(v.get<std::string>());
+    if (!st)
+      throw nlohmann::json::other_error::create(501, "unknown order status", &v);
+    return *st;
+  };
+  m.status_ = status(j.at("status"));
+  m.target_ = status(j.at("target"));
+  m.resume_status_ = status(j.at("resume_status"));
+  auto phase = j.at("phase").get<std::string>();
+  auto it = std::find(std::begin(phase_names), std::end(phase_names), phase);
+  if (it == std::end(phase_names))
+    throw nlohmann::json::other_error::create(501, "unknown saga phase", &j);
+  m.phase_ = static_cast<saga_phase>(it - std::begin(phase_names));
+  j.at("attempt").get_to(m.attempt_);
+  j.at("stuck").get_to(m.stuck_);
+  j.at("deadline_ms").get_to(m.deadline_ms_);
+  j.at("hold_expires_at_ms").get_to(m.hold_expires_at_ms_);
+  j.at("created_at_ms").get_to(m.created_at_ms_);
+  j.at("updated_at_ms").get_to(m.updated_at_ms_);
+  j.at("version").get_to(m.version_);
+  j.at("failure_code").get_to(m.failure_code_);
+  j.at("pick_generation").get_to(m.pick_generation_);
+  if (!j.at("cancel_outcome").is_null())
+    m.cancel_outcome_ = j.at("cancel_outcome").get<bool>();
+  auto& p = j.at("payment");
+  p.at("id").get_to(m.payment_.id);
+  p.at("status").get_to(m.payment_.status);
+  p.at("redirect_url").get_to(m.payment_.redirect_url);
+  p.at("captured").get_to(m.payment_.captured);
+  p.at("refunded").get_to(m.payment_.refunded);
+  p.at("settled").get_to(m.payment_.settled);
+  for (auto& [wh, x] : j.at("picks").items())
+    m.picks_[wh] = {x.at("stage").get<std::string>(), x.at("ack").get<bool>()};
+  for (auto& t : j.at("timeline"))
+    m.timeline_.push_back({t.at(0).get<std::int64_t>(), t.at(1).get<std::string>(),
+                           t.at(2).get<std::string>(), t.at(3).get<std::string>()});
+  return m;
+}
+
+} // namespace souk::actors

@@ -1,0 +1,192 @@
+#include "actors/stock/stock_actor.hpp"
+
+#include "actors/api/stock_api.hpp"
+#include "actors/common/entity.hpp"
+#include "actors/stock/stock_ledger.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+namespace souk::actors {
+
+namespace {
+
+/// Self-sent when the earliest hold may have expired: `(expire_atom, at_ms)`.
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+
+struct stock_state : entity_base {
+  stock_ledger ledger;
+  std::int64_t timer_at = 0; ///< the expiry timer armed, 0 when none
+
+  std::string encode() const { return ledger.to_json().dump(); }
+  bool can_passivate() const { return true; } // holds expire from the snapshot on activation
+};
+
+using self_t = caf::stateful_actor<stock_state>;
+
+/// A cheap fingerprint of the ledger: whether a call changed anything worth writing.
+struct fingerprint {
+  std::size_t reservations;
+  std::int64_t on_hand, reserved, sold;
+  std::optional<hold_state> hold;
+
+  bool operator==(const fingerprint& o) const {
+    return reservations == o.reservations && on_hand == o.on_hand && reserved == o.reserved &&
+           sold == o.sold && hold == o.hold;
+  }
+};
+
+fingerprint print(const stock_ledger& l, const std::string& id) {
+  auto r = l.find(id);
+  return {l.reservations().size(), l.on_hand(), l.reserved(), l.sold(),
+          r ? std::optional<hold_state>{r->state} : std::nullopt};
+}
+
+void publish(self_t* self) {
+  auto& st = self->state;
+  if (!st.ctx->availability)
+    return;
+  for (auto& [wh, s] : st.ledger.warehouses())
+    st.ctx->availability->stock_changed(st.ref.key, wh, s.on_hand, s.reserved);
+}
+
+/// Arms the expiry timer for a hold expiring at `at`, unless one is armed for that time or
+/// earlier. The armed timer is never later than the earliest hold: holds appear only on
+/// activation and timer (arm_expiry) and by `reserve` (its new hold's time comes here), and the
+/// other calls only remove holds (a timer that finds nothing due re-arms from the ledger).
+void arm_expiry_at(self_t* self, std::int64_t at) {
+  auto& st = self->state;
+  if (st.timer_at != 0 && st.timer_at <= at)
+    return;
+  st.timer_at = at;
+  auto delay = std::max<std::int64_t>(0, at - st.ctx->now_ms());
+  self->delayed_send(self, std::chrono::milliseconds(delay), expire_atom::value, at);
+}
+
+/// Arms the timer for the earliest hold of the ledger. Scans every reservation: only on
+/// activation and when the timer fires, never per request (a hot SKU holds many thousands).
+void arm_expiry(self_t* self) {
+  if (auto next = self->state.ledger.next_expiry())
+    arm_expiry_at(self, *next);
+}
+
+/// Expires holds whose time passed and drops old tombstones; true when something changed.
+bool expire_now(self_t* self) {
+  auto& st = self->state;
+  auto now = st.ctx->now_ms();
+  auto expired = st.ledger.expire(now);
+  auto pruned = st.ledger.prune(now - st.ctx->stock_tombstone_ttl.count());
+  return !expired.empty() || pruned > 0;
+}
+
+/// Applies a ledger call for reservation `id` and answers its code once durable.
+template <class F>
+caf::response_promise apply(self_t* self, const std::string& id, F call) {
+  auto& st = self->state;
+  ++st.routed;
+  auto before = print(st.ledger, id);
+  ledger_error e = call(st.ledger, st.ctx->now_ms());
+  bool changed = !(print(st.ledger, id) == before);
+  if (changed)
+    publish(self);
+  // No timer to arm: confirm, release, ship, restock and set_stock never add a hold.
+  return reply_when_durable(self, std::string{e == ledger_error::none ? "" : to_string(e)},
+                            changed);
+}
+
+caf::behavior stock_actor(self_t* self, std::string sku,
+                          std::shared_ptr<const entity_context> ctx) {
+  auto& st = self->state;
+  st.ref = {"sku", sku};
+  st.ctx = std::move(ctx);
+  if (auto snap = load_snapshot(st)) {
+    st.ledger = stock_ledger::from_json(nlohmann::json::parse(snap->state));
+  } else if (st.ctx->initial_stock_of) {
+    for (auto& s : st.ctx->initial_stock_of(sku))
+      st.ledger.set_on_hand(s.warehouse_id, s.on_hand);
+  }
+  // Holds whose time passed while the entity was passivated or the node was down.
+  if (expire_now(self)) {
+    publish(self);
+    self->state.dur.changed();
+    persist(self);
+  }
+  arm_expiry(self);
+  start_idle_checks(self);
+  return {
+      [self](reserve_atom, const reserve_cmd& c) {
+        auto& s = self->state;
+        ++s.routed;
+        auto before = print(s.ledger, c.reservation_id);
+        auto r = s.ledger.reserve(c.reservation_id, c.order_id, c.qty,
+                                  nearest_warehouses(*s.ctx, c.region), s.ctx->now_ms(),
+                                  c.expires_at_ms);
+        bool changed = !(print(s.ledger, c.reservation_id) == before);
+        if (changed)
+          publish(self);
+        if (changed && r.outcome == reserve_outcome::reserved)
+          arm_expiry_at(self, r.expires_at_ms); // the new hold; a repeated id adds none
+        const char* outcome = r.outcome == reserve_outcome::reserved       ? "reserved"
+                              : r.outcome == reserve_outcome::insufficient ? "insufficient"
+                                                                           : "already_released";
+        return reply_when_durable(self, reserve_answer{outcome, r.parts, r.available}, changed);
+      },
+      [self](confirm_atom, const std::string& id) {
+        return apply(self, id,
+                     [&](stock_ledger& l, std::int64_t now) { return l.confirm(id, now); });
+      },
+      [self](release_atom, const std::string& id, const std::string& order_id) {
+        return apply(self, id, [&](stock_ledger& l, std::int64_t now) {
+          return l.release(id, order_id, now);
+        });
+      },
+      [self](ship_atom, const std::string& id) {
+        return apply(self, id, [&](stock_ledger& l, std::int64_t now) { return l.ship(id, now); });
+      },
+      [self](restock_atom, const std::string& id) {
+        return apply(self, id,
+                     [&](stock_ledger& l, std::int64_t now) { return l.return_to_stock(id, now); });
+      },
+      [self](set_stock_atom, const std::string& warehouse_id, std::int64_t on_hand) {
+        return apply(self, "", [&](stock_ledger& l, std::int64_t) {
+          return l.set_on_hand(warehouse_id, on_hand);
+        });
+      },
+      [self](stock_view_atom) {
+        ++self->state.routed;
+        auto& l = self->state.ledger;
+        auto j = l.to_json();
+        j["sku"] = self->state.ref.key;
+        j["available"] = l.available();
+        j["on_hand"] = l.on_hand();
+        j["reserved"] = l.reserved();
+        return j.dump();
+      },
+      [self](expire_atom, std::int64_t at) {
+        auto& s = self->state;
+        if (at == s.timer_at)
+          s.timer_at = 0;
+        if (expire_now(self)) {
+          publish(self);
+          s.dur.changed();
+          persist(self);
+        }
+        arm_expiry(self);
+      },
+      [self](durable_atom, bool ok) { on_durable(self, ok); },
+      [self](idle_atom) { on_idle_check(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_stock_actor(caf::actor_system& sys, const std::string& sku,
+                             std::shared_ptr<const entity_context> ctx) {
+  return sys.spawn(stock_actor, sku, std::move(ctx));
+}
+
+} // namespace souk::actors
