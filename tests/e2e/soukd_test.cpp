@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 namespace souk {
 namespace {
@@ -543,6 +544,94 @@ TEST_F(SoukdTest, BootstrapAdminTokenCreatesAProductThatSearchFinds) {
   EXPECT_EQ(renamed->status, 200) << renamed->body;
   EXPECT_TRUE(search_lists(port, "kestrelune", id));
   EXPECT_FALSE(search_lists(port, "vorpalquist", id));
+  ASSERT_TRUE(again->signal(SIGTERM));
+  auto code = run_to_exit(*again);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << again->stderr_text();
+}
+
+/// The state of the snapshot of sku/`sku` in the database at `path`, null when there is none.
+json sku_snapshot(const std::string& path, const std::string& sku) {
+  sqlite3* db = nullptr;
+  json out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT state FROM snapshots WHERE kind = 'sku' AND key = ?1", -1,
+                           &stmt, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(stmt, 1, sku.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(stmt) == SQLITE_ROW)
+        out = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), nullptr,
+                          false);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+/// `available` of `sku` on product `id`'s page, -1 when the page or the SKU is missing.
+std::int64_t available_of(std::uint16_t port, std::int64_t id, const std::string& sku) {
+  auto page = test::http_get(port, "/v1/products/" + std::to_string(id) + "?region=msk");
+  if (!page || page->status != 200)
+    return -1;
+  auto body = json::parse(page->body, nullptr, false);
+  if (!body.is_object())
+    return -1;
+  for (auto& s : body["skus"])
+    if (s.value("sku", "") == sku)
+      return s.value("available", std::int64_t{-1});
+  return -1;
+}
+
+// Stock belongs to the SKU's actor once the entities run: a seller's PUT goes to that actor,
+// the catalog's availability follows it, and the number survives a restart (the snapshot and
+// the stock table, the actor's projection, agree).
+TEST_F(SoukdTest, StockSetBySellersIsOwnedByTheSkuActorAndSurvivesARestart) {
+  auto args = node_args();
+  args.insert(args.end(), {"--demo-catalog", "20"});
+  std::string token;
+  std::int64_t id = 0;
+  std::string sku;
+  {
+    auto p = launch(args);
+    auto ready = wait_ready(*p);
+    ASSERT_FALSE(ready.is_null()) << p->stderr_text();
+    auto port = port_of(ready.value("http", ""));
+    token = bootstrap_token(*p);
+    auto product = test::http_get(port, "/v1/products/1");
+    ASSERT_TRUE(product);
+    ASSERT_EQ(product->status, 200) << product->body;
+    auto body = json::parse(product->body);
+    id = body["id"].get<std::int64_t>();
+    sku = body["skus"][0]["sku"].get<std::string>();
+    auto before = available_of(port, id, sku);
+    ASSERT_GE(before, 0);
+
+    auto set = send_json(port, "PUT", "/v1/skus/" + sku + "/stock",
+                         R"({"warehouse_id":"wh-msk","on_hand":7777})", token);
+    ASSERT_TRUE(set);
+    ASSERT_EQ(set->status, 200) << set->body;
+    auto after = available_of(port, id, sku);
+    EXPECT_GE(after, 7777) << "availability did not follow the SKU actor";
+    auto negative = send_json(port, "PUT", "/v1/skus/" + sku + "/stock",
+                              R"({"warehouse_id":"wh-msk","on_hand":-1})", token);
+    ASSERT_TRUE(negative);
+    EXPECT_EQ(negative->status, 422) << negative->body;
+    ASSERT_TRUE(p->signal(SIGTERM));
+    auto code = run_to_exit(*p);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0) << p->stderr_text();
+  }
+  // The number lives in the SKU actor's snapshot, not only in the catalog's table.
+  auto state = sku_snapshot(data_dir() + "/souk.db", sku);
+  ASSERT_TRUE(state.is_object()) << "no snapshot of sku/" << sku;
+  EXPECT_EQ(state["warehouses"]["wh-msk"]["on_hand"], 7777) << state.dump();
+
+  auto again = launch(node_args());
+  auto ready = wait_ready(*again);
+  ASSERT_FALSE(ready.is_null()) << again->stderr_text();
+  auto port = port_of(ready.value("http", ""));
+  EXPECT_GE(available_of(port, id, sku), 7777) << "the stock did not survive a restart";
   ASSERT_TRUE(again->signal(SIGTERM));
   auto code = run_to_exit(*again);
   ASSERT_TRUE(code);
