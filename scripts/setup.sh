@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what souk needs to build and run, from Debian 12 packages only. Idempotent: a
 # package already installed is not touched, and nothing is asked when all are there.
-# Usage: scripts/setup.sh [--bench]   (--bench adds wrk and nginx for the HTTP benchmarks)
+# Usage: scripts/setup.sh [--bench]   (--bench adds wrk and nginx for the HTTP benchmarks, and
+#                                     redis-server + redis-tools for bench/redis_anchor.sh)
 set -euo pipefail
 
 packages=(
@@ -19,7 +20,7 @@ packages=(
   curl                                                  # the README tour, health checks
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light)
+  packages+=(wrk nginx-light redis-server redis-tools)
 fi
 
 missing=()
@@ -48,4 +49,12 @@ export DEBIAN_FRONTEND=noninteractive
 # nginx-light starts a system nginx on port 80 when installed; the benchmarks run their own.
 if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v nginx >/dev/null; then
   "${sudo[@]}" nginx -s stop 2>/dev/null || true
+fi
+# redis-server likewise may start a system Redis on port 6379; bench/redis_anchor.sh runs its own.
+if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    "${sudo[@]}" systemctl stop redis-server 2>/dev/null || true
+  elif command -v service >/dev/null; then
+    "${sudo[@]}" service redis-server stop >/dev/null 2>&1 || true
+  fi
 fi
