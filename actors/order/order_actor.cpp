@@ -62,15 +62,16 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
         ok ? rp.deliver(a) : rp.deliver(caf::make_error(errc::store_failed));
     });
   };
-  if (m.checkout_decided())
+  // The view is built only for someone waiting: most events have nobody to answer.
+  if (!st.checkout_waiters.empty() && m.checkout_decided())
     deliver_all(std::move(st.checkout_waiters), answer_of(m, m.failure_code()));
-  if (auto c = m.cancel_outcome()) {
+  if (auto c = m.cancel_outcome(); c && !st.cancel_waiters.empty()) {
     if (*c || m.terminal())
       deliver_all(std::move(st.cancel_waiters), answer_of(m));
     else
       deliver_all(std::move(st.cancel_waiters), answer_of(m, "not_cancellable"));
   }
-  if (m.status() == order_status::returned)
+  if (!st.return_waiters.empty() && m.status() == order_status::returned)
     deliver_all(std::move(st.return_waiters), answer_of(m));
   persist(self);
   // Commands go out only once the state that issued them is durable: a crash before the write

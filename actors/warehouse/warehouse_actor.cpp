@@ -79,9 +79,32 @@ void arm_tick(self_t* self) {
   self->delayed_send(self, st.ctx->wms_step, wms_tick_atom::value);
 }
 
+/// Drops lists that ended (delivered or cancelled) longer ago than the tombstone retention:
+/// the snapshot, written whole, would otherwise grow with every order the warehouse ever had.
+/// A cancelled list is kept that long so that its late pick command is still refused.
+bool prune(self_t* self) {
+  auto& st = self->state;
+  auto horizon = st.ctx->now_ms() - st.ctx->stock_tombstone_ttl.count();
+  bool dropped = false;
+  for (auto it = st.lists.begin(); it != st.lists.end();) {
+    auto& l = it->second;
+    if ((l.cancelled || l.stage == 3) && l.changed_at_ms <= horizon) {
+      it = st.lists.erase(it);
+      dropped = true;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
 /// Moves every open list one stage; the orders hear of it once the move is durable.
 std::int64_t advance_all(self_t* self) {
   auto& st = self->state;
+  if (prune(self)) {
+    st.dur.changed();
+    persist(self);
+  }
   std::vector<std::pair<std::string, std::string>> moved;
   for (auto& [order, l] : st.lists)
     if (!l.cancelled && l.stage < 3) {
