@@ -4,6 +4,7 @@
 #include "actors/api/entity.hpp"
 #include "actors/api/errors.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <unordered_map>
 
@@ -15,6 +16,13 @@
 namespace souk::actors {
 
 namespace {
+
+/// Self-sent after an entity stopped because a snapshot write failed: `(reactivate_atom, ref)`.
+using reactivate_atom = caf::atom_constant<caf::atom("reactivate")>;
+
+/// How long a stopped entity stays down before it is activated again (a broken disk is not
+/// hammered in a tight loop).
+constexpr auto reactivate_after = std::chrono::seconds(1);
 
 struct entry {
   caf::actor handle;
@@ -32,7 +40,29 @@ struct directory_state {
   std::uint64_t crashes = 0;
 };
 
-caf::behavior directory_actor(caf::stateful_actor<directory_state>* self,
+using directory_self = caf::stateful_actor<directory_state>;
+
+/// The actor of `ref`, spawned (from its latest snapshot) and linked when it is not running;
+/// nullptr when the kind is unknown or the factory cannot spawn it.
+entry* activate(directory_self* self, const entity_ref& ref) {
+  auto& st = self->state;
+  auto name = to_string(ref);
+  auto it = st.entries.find(name);
+  if (it != st.entries.end())
+    return &it->second;
+  auto f = st.factories->find(ref.kind);
+  if (f == st.factories->end())
+    return nullptr;
+  auto handle = f->second(self->system(), ref.key);
+  if (!handle)
+    return nullptr;
+  self->link_to(handle);
+  st.by_id[handle.id()] = name;
+  ++st.activations;
+  return &st.entries.emplace(name, entry{handle, ref.kind, 0}).first->second;
+}
+
+caf::behavior directory_actor(directory_self* self,
                               std::shared_ptr<const entity_factories> factories) {
   self->state.factories = std::move(factories);
   // Entities are linked, not monitored: when the directory stops (node shutdown), every entity
@@ -50,6 +80,14 @@ caf::behavior directory_actor(caf::stateful_actor<directory_state>* self,
     if (e != st.entries.end() && e->second.handle.id() == m.source.id()) {
       if (m.reason)
         ++st.crashes;
+      // An entity that stopped because its snapshot could not be written lost its timers with
+      // it: activate it again from its last durable snapshot (an order resumes its saga, a
+      // warehouse moves its lists on) rather than wait for a message that may never come.
+      if (m.reason == caf::make_error(errc::store_failed)) {
+        auto kind = e->second.kind;
+        self->delayed_send(self, reactivate_after, reactivate_atom::value,
+                           entity_ref{kind, it->second.substr(kind.size() + 1)});
+      }
       st.entries.erase(e);
     }
     st.by_id.erase(it);
@@ -57,26 +95,16 @@ caf::behavior directory_actor(caf::stateful_actor<directory_state>* self,
   return {
       [self](route_atom, const entity_ref& ref, caf::message& msg) -> caf::result<caf::message> {
         auto& st = self->state;
-        auto name = to_string(ref);
-        auto it = st.entries.find(name);
-        if (it == st.entries.end()) {
-          auto f = st.factories->find(ref.kind);
-          if (f == st.factories->end())
-            return caf::make_error(errc::unknown_entity, name);
-          auto handle = f->second(self->system(), ref.key);
-          if (!handle)
-            return caf::make_error(errc::unknown_entity, name);
-          self->link_to(handle);
-          st.by_id[handle.id()] = name;
-          it = st.entries.emplace(name, entry{handle, ref.kind, 0}).first;
-          ++st.activations;
-        }
-        ++it->second.routed;
+        auto e = activate(self, ref);
+        if (e == nullptr)
+          return caf::make_error(errc::unknown_entity, to_string(ref));
+        ++e->routed;
         ++st.routed;
         auto rp = self->make_response_promise();
-        rp.delegate(it->second.handle, std::move(msg));
+        rp.delegate(e->handle, std::move(msg));
         return caf::delegated<caf::message>{};
       },
+      [self](reactivate_atom, const entity_ref& ref) { activate(self, ref); },
       [self](passivate_atom, const entity_ref& ref, std::uint64_t routed) {
         auto& st = self->state;
         auto it = st.entries.find(to_string(ref));

@@ -213,8 +213,11 @@ std::vector<saga_command> order_state_machine::outstanding() const {
   }
   case saga_phase::compensating:
     payment_compensation();
-    each_line([](const order_line& l) { return !l.released && !l.short_of_stock && !l.shipped; },
-              cmd::kind::release);
+    each_line(
+        [](const order_line& l) {
+          return !l.released && (!l.short_of_stock || l.reserved) && !l.shipped;
+        },
+        cmd::kind::release);
     break;
   case saga_phase::returning:
     payment_compensation();
@@ -404,11 +407,28 @@ std::vector<saga_command> order_state_machine::on_reserved(std::size_t line,
   for (auto& p : l.parts)
     where += (where.empty() ? "" : ", ") + p.warehouse_id + " x" + std::to_string(p.qty);
   note(now_ms, "line " + std::to_string(line) + " (" + l.sku + ") reserved: " + where);
-  // A late answer after the saga gave the line up needs nothing more: the release that is
-  // outstanding for it covers it (the SKU answers it after the reserve).
-  if (phase_ != saga_phase::reserving)
+  if (phase_ == saga_phase::reserving)
+    return advance(now_ms);
+  // A late answer after the saga gave the line up needs nothing more when the release that is
+  // outstanding for it covers it (the SKU answers it after the reserve). A line refused before
+  // had none: this answer is to another copy of the reserve (a retry) that found stock later,
+  // so those units must be given back, even when the saga has ended meanwhile.
+  if (!l.short_of_stock || l.released)
     return {};
-  return advance(now_ms);
+  if (phase_ == saga_phase::done) {
+    target_ = status_;
+    enter(saga_phase::compensating, now_ms, "line " + std::to_string(line) + " was reserved late");
+    return outstanding();
+  }
+  if (phase_ != saga_phase::compensating)
+    return {};
+  if (deadline_ms_ == 0)
+    arm_deadline(now_ms);
+  std::vector<saga_command> out;
+  for (auto& c : outstanding())
+    if (c.what == cmd::kind::release && c.line == line)
+      out.push_back(c);
+  return out;
 }
 
 std::vector<saga_command> order_state_machine::on_insufficient(std::size_t line,

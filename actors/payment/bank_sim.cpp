@@ -105,7 +105,13 @@ caf::behavior bank(self_t* self, caf::actor directory, bank_faults faults) {
   self->state.directory = std::move(directory);
   self->state.faults = faults;
   self->state.rng.seed(faults.seed);
+  // A payment actor answers a callback ("" or "duplicate", or an error when it could not store
+  // it); the callback was sent one-way, so the answer arrives as a plain message. Take it and
+  // move on, as a bank reads the HTTP status of its callback: unhandled, CAF would send an
+  // error back, and an error message stops the actor that gets it (this one, or the payment).
+  self->set_error_handler([](caf::error&) {});
   return {
+      [](const std::string&) {},
       [self](bank_create_atom, const payment_cmd& c) {
         auto& st = self->state;
         if (draw(self, st.faults.no_answer_rate))
