@@ -186,38 +186,27 @@ void send_command(self_t* self, const saga_command& c) {
               ignore);
     break;
   case k::create_payment:
-    route("payment", m.id(), caf::make_message(pay_create_atom::value, payment_of(m, c)))
+  case k::cancel_payment:
+  case k::refund_payment: {
+    auto cmd = payment_of(m, c);
+    auto msg = c.what == k::create_payment   ? caf::make_message(pay_create_atom::value, cmd)
+               : c.what == k::cancel_payment ? caf::make_message(pay_cancel_atom::value, cmd)
+                                             : caf::make_message(pay_refund_atom::value, cmd);
+    route("payment", m.id(), std::move(msg))
         .then(
             [self](payment_answer& a) {
-              if (a.code == "declined" || a.code == "refused") {
+              // A definite refusal ends the payment step (the saga ignores it in other steps);
+              // other errors are like no answer: the step's deadline asks again.
+              if (a.code == "declined" || a.code == "refused")
                 feed(self, [&](order_state_machine& sm, std::int64_t now) {
                   return sm.on_payment_refused(a.code, now);
                 });
-                return;
-              }
-              if (a.code.empty())
+              else if (a.code.empty())
                 feed_payment(self, a);
             },
             ignore);
     break;
-  case k::cancel_payment:
-    route("payment", m.id(), caf::make_message(pay_cancel_atom::value, payment_of(m, c)))
-        .then(
-            [self](payment_answer& a) {
-              if (a.code.empty())
-                feed_payment(self, a);
-            },
-            ignore);
-    break;
-  case k::refund_payment:
-    route("payment", m.id(), caf::make_message(pay_refund_atom::value, payment_of(m, c)))
-        .then(
-            [self](payment_answer& a) {
-              if (a.code.empty())
-                feed_payment(self, a);
-            },
-            ignore);
-    break;
+  }
   case k::start_pick: {
     pick_cmd p{m.id(), c.key, {}};
     for (auto& l : m.lines())
