@@ -5,7 +5,8 @@ file(GLOB_RECURSE souk_headers RELATIVE "${PROJECT_SOURCE_DIR}" CONFIGURE_DEPEND
      "${PROJECT_SOURCE_DIR}/base/*.hpp" "${PROJECT_SOURCE_DIR}/config/*.hpp"
      "${PROJECT_SOURCE_DIR}/persistence/*.hpp" "${PROJECT_SOURCE_DIR}/actors/*.hpp"
      "${PROJECT_SOURCE_DIR}/cluster/*.hpp" "${PROJECT_SOURCE_DIR}/http/*.hpp"
-     "${PROJECT_SOURCE_DIR}/runtime/*.hpp")
+     "${PROJECT_SOURCE_DIR}/runtime/*.hpp"
+     "${PROJECT_SOURCE_DIR}/bank/*.hpp")
 set(generated "")
 foreach(header IN LISTS souk_headers)
   string(MAKE_C_IDENTIFIER "${header}" id)

@@ -198,6 +198,38 @@ const std::vector<setting_def>& definitions() {
        int_apply(0, 600'000,
                  [](settings& s, long long v) { s.http.drain_timeout = milliseconds(v); }),
        [](const settings& s) { return std::to_string(s.http.drain_timeout.count()); }},
+      {"http",
+       "tls_cert_file",
+       {},
+       "PEM certificate chain: with tls_key_file the edge speaks only HTTPS (empty: plain HTTP)",
+       [](settings& s, const std::string& v) -> std::string {
+         s.http.tls_cert_file = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.http.tls_cert_file); }},
+      {"http",
+       "tls_key_file",
+       {},
+       "PEM private key of tls_cert_file (empty: plain HTTP)",
+       [](settings& s, const std::string& v) -> std::string {
+         s.http.tls_key_file = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.http.tls_key_file); }},
+      {"http",
+       "sse_max_queued_bytes",
+       {},
+       "unwritten bytes an event stream may queue; a client further behind is disconnected",
+       int_apply(1024, 64 << 20,
+                 [](settings& s, long long v) { s.http.sse_max_queued_bytes = std::size_t(v); }),
+       [](const settings& s) { return std::to_string(s.http.sse_max_queued_bytes); }},
+      {"http",
+       "sse_heartbeat_ms",
+       {},
+       "how often an event stream sends a ': ping' comment",
+       int_apply(100, 3'600'000,
+                 [](settings& s, long long v) { s.http.sse_heartbeat = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.http.sse_heartbeat.count()); }},
       {"cluster",
        "listen",
        {"--cluster"},
@@ -342,6 +374,13 @@ const std::vector<setting_def>& definitions() {
        int_apply(10, 100'000,
                  [](settings& s, long long v) { s.orders.max_timeline = std::size_t(v); }),
        [](const settings& s) { return std::to_string(s.orders.max_timeline); }},
+      {"orders",
+       "checkout_wait_ms",
+       {},
+       "how long POST /v1/checkout waits for the saga before answering 202 PROCESSING",
+       int_apply(10, 600'000,
+                 [](settings& s, long long v) { s.orders.checkout_wait = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.orders.checkout_wait.count()); }},
       {"entities",
        "idle_timeout_ms",
        {},
@@ -356,6 +395,27 @@ const std::vector<setting_def>& definitions() {
        int_apply(1'000, 30LL * 86'400'000,
                  [](settings& s, long long v) { s.entities.tombstone_ttl = milliseconds(v); }),
        [](const settings& s) { return std::to_string(s.entities.tombstone_ttl.count()); }},
+      {"entities",
+       "call_timeout_ms",
+       {},
+       "deadline of one call from the HTTP edge to an entity",
+       int_apply(10, 600'000,
+                 [](settings& s, long long v) { s.entities.call_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.entities.call_timeout.count()); }},
+      {"entities",
+       "idempotency_ttl_seconds",
+       {},
+       "how long an Idempotency-Key and its stored answer are kept (at least a day)",
+       int_apply(86'400, 365LL * 86'400,
+                 [](settings& s, long long v) { s.entities.idempotency_ttl = seconds(v); }),
+       [](const settings& s) { return std::to_string(s.entities.idempotency_ttl.count()); }},
+      {"entities",
+       "idempotency_lease_ms",
+       {},
+       "a request running this long under its key may be retried with the same key",
+       int_apply(100, 3'600'000,
+                 [](settings& s, long long v) { s.entities.idempotency_lease = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.entities.idempotency_lease.count()); }},
       {"cart",
        "max_qty_per_line",
        {},
@@ -377,12 +437,109 @@ const std::vector<setting_def>& definitions() {
        int_apply(60, 365LL * 86'400, [](settings& s, long long v) { s.cart.ttl = seconds(v); }),
        [](const settings& s) { return std::to_string(s.cart.ttl.count()); }},
       {"cart",
+       "wishlist_max",
+       {},
+       "products on one wishlist at most",
+       int_apply(1, 100'000,
+                 [](settings& s, long long v) { s.cart.wishlist_max = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.cart.wishlist_max); }},
+      {"cart",
        "write_behind_ms",
        {},
        "a cart change reaches the store within this",
        int_apply(0, 60'000,
                  [](settings& s, long long v) { s.cart.write_behind = milliseconds(v); }),
        [](const settings& s) { return std::to_string(s.cart.write_behind.count()); }},
+      {"bank",
+       "mode",
+       {},
+       "payment provider: http (the simulated bank on this node's edge, called over loopback "
+       "HTTP), internal (the in-process actor) or external (a bank at bank.url)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v == "http")
+           s.bank.mode = bank_mode::http;
+         else if (v == "internal")
+           s.bank.mode = bank_mode::internal;
+         else if (v == "external")
+           s.bank.mode = bank_mode::external;
+         else
+           return "http, internal or external";
+         return {};
+       },
+       [](const settings& s) {
+         return quote(s.bank.mode == bank_mode::http       ? "http"
+                      : s.bank.mode == bank_mode::internal ? "internal"
+                                                           : "external");
+       }},
+      {"bank",
+       "url",
+       {},
+       "base URL of the external bank, e.g. http://127.0.0.1:8090 (bank.mode = external)",
+       [](settings& s, const std::string& v) -> std::string {
+         auto host = v.rfind("http://", 0) == 0 ? v.substr(7) : std::string{};
+         if (!v.empty() &&
+             (host.empty() || host.find('/') != std::string::npos || !parse_endpoint(host, false)))
+           return "empty, or http://HOST:PORT";
+         s.bank.url = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.bank.url); }},
+      {"bank",
+       "webhook_secret",
+       {},
+       "HMAC secret of the bank's signed callbacks, shared by souk and the bank (empty: "
+       "generated at first start and kept in the store)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!v.empty() && (v.size() < 16 || v.size() > 1024))
+           return "empty, or 16 to 1024 characters";
+         s.bank.webhook_secret = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.bank.webhook_secret.empty() ? "" : "********"); }},
+      {"bank",
+       "callback_url",
+       {},
+       "where the bank sends callbacks (empty: this node's edge + /v1/payments/callback)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (!v.empty() && v.rfind("http://", 0) != 0)
+           return "empty, or an http:// URL";
+         s.bank.callback_url = v;
+         return {};
+       },
+       [](const settings& s) { return quote(s.bank.callback_url); }},
+      {"bank",
+       "call_timeout_ms",
+       {},
+       "deadline of one HTTP call to the bank (keep it below orders.step_timeout_ms)",
+       int_apply(10, 600'000,
+                 [](settings& s, long long v) { s.bank.call_timeout = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.bank.call_timeout.count()); }},
+      {"bank",
+       "callback_attempts",
+       {},
+       "simulated bank: attempts per callback until a 2xx answer",
+       int_apply(1, 1000,
+                 [](settings& s, long long v) { s.bank.callback_attempts = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.bank.callback_attempts); }},
+      {"bank",
+       "callback_backoff_ms",
+       {},
+       "simulated bank: wait before retrying a callback, doubled each attempt (at most 30 s)",
+       int_apply(1, 600'000,
+                 [](settings& s, long long v) { s.bank.callback_backoff = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.bank.callback_backoff.count()); }},
+      {"bank",
+       "only",
+       {},
+       "run only the simulated bank (its routes and /healthz) in this process; --bank-only "
+       "alone means true",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v != "true" && v != "false")
+           return "true or false";
+         s.bank.only = v == "true";
+         return {};
+       },
+       [](const settings& s) { return std::string{s.bank.only ? "true" : "false"}; }},
       {"bank",
        "decline_percent",
        {},
@@ -521,6 +678,41 @@ const std::vector<setting_def>& definitions() {
        int_apply(60, 30 * 86'400,
                  [](settings& s, long long v) { s.auth.token_ttl = std::chrono::seconds(v); }),
        [](const settings& s) { return std::to_string(s.auth.token_ttl.count()); }},
+      {"auth",
+       "password_iterations",
+       {},
+       "PBKDF2-HMAC-SHA256 rounds of a new password hash",
+       int_apply(
+           1'000, 10'000'000,
+           [](settings& s, long long v) { s.auth.password_iterations = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.auth.password_iterations); }},
+      {"auth",
+       "kdf_threads",
+       {},
+       "threads deriving password keys",
+       int_apply(1, 64, [](settings& s, long long v) { s.auth.kdf_threads = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.auth.kdf_threads); }},
+      {"auth",
+       "kdf_max_pending",
+       {},
+       "password derivations waiting at most; more are answered 503",
+       int_apply(1, 1'000'000,
+                 [](settings& s, long long v) { s.auth.kdf_max_pending = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.auth.kdf_max_pending); }},
+      {"events",
+       "per_user",
+       {},
+       "order events kept per buyer, so a reconnecting stream gets what it missed",
+       int_apply(1, 10'000,
+                 [](settings& s, long long v) { s.events.per_user = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.events.per_user); }},
+      {"events",
+       "max_users",
+       {},
+       "buyers whose recent events are kept at most (the least recently active go first)",
+       int_apply(1, 100'000'000,
+                 [](settings& s, long long v) { s.events.max_users = static_cast<int>(v); }),
+       [](const settings& s) { return std::to_string(s.events.max_users); }},
   };
   return defs;
 }
@@ -718,9 +910,20 @@ void apply_file(const std::string& path, settings& out, std::vector<std::string>
 }
 
 void check_consistency(const settings& s, std::vector<std::string>& errors) {
+  if (s.bank.mode == bank_mode::external && s.bank.url.empty() && !s.bank.only)
+    errors.push_back("setting bank.mode is \"external\" but bank.url is empty; set bank.url to "
+                     "the bank's http://HOST:PORT");
   if (s.http.listen == s.cluster.listen && s.http.listen.port != 0)
     errors.push_back("settings http.listen and cluster.listen are both " +
                      quote(s.http.listen.to_string()) + "; they must differ");
+  if (s.http.tls_cert_file.empty() != s.http.tls_key_file.empty())
+    errors.push_back(
+        std::string{"settings http.tls_cert_file and http.tls_key_file go together: "} +
+        (s.http.tls_cert_file.empty() ? "http.tls_key_file is " + quote(s.http.tls_key_file) +
+                                            " but http.tls_cert_file is empty"
+                                      : "http.tls_cert_file is " + quote(s.http.tls_cert_file) +
+                                            " but http.tls_key_file is empty") +
+        "; set both for HTTPS or neither for plain HTTP");
 }
 
 } // namespace
@@ -810,8 +1013,13 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
   // CLI11 wants the arguments after the program name, last first. (Its argc/argv overload
   // throws std::length_error for an empty list.)
   std::vector<std::string> reversed;
-  for (std::size_t i = args.size(); i > 1; --i)
-    reversed.push_back(args[i - 1]);
+  for (std::size_t i = args.size(); i > 1; --i) {
+    // `--bank-only` is a switch: alone (not followed by true or false) it means true.
+    auto& arg = args[i - 1];
+    bool bare =
+        arg == "--bank-only" && (i == args.size() || (args[i] != "true" && args[i] != "false"));
+    reversed.push_back(bare ? std::string{"--bank-only=true"} : arg);
+  }
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
@@ -839,7 +1047,9 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
   for (auto& [name, value] : env) {
     if (name.rfind("SOUK_", 0) != 0)
       continue;
-    auto def = std::find_if(defs.begin(), defs.end(), [&](auto& d) { return d.env() == name; });
+    // (A structured binding cannot be captured before C++20: clang refuses it; name it.)
+    auto def =
+        std::find_if(defs.begin(), defs.end(), [&var = name](auto& d) { return d.env() == var; });
     if (def == defs.end()) {
       result.errors.push_back("environment variable " + name +
                               " names no setting; the SOUK_ variables are SOUK_<SECTION>_<KEY> "

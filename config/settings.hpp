@@ -44,6 +44,15 @@ struct http_settings {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds drain_timeout{10'000};
+  /// TLS: PEM certificate chain and private key. Both set: the edge speaks only HTTPS (TLS 1.2
+  /// or later); both empty: plain HTTP. The files are read when the server starts.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// Bytes an event stream (SSE) may have queued and unwritten; a client further behind is
+  /// disconnected.
+  std::size_t sse_max_queued_bytes = 256 * 1024;
+  /// How often an event stream sends a `: ping` comment line to keep proxies and clients awake.
+  std::chrono::milliseconds sse_heartbeat{15'000};
 };
 
 /// Cluster membership (consumed by runtime/ and cluster/).
@@ -86,6 +95,8 @@ struct order_settings {
   int max_attempts = 5;                          ///< of a forward step before it compensates
   std::chrono::milliseconds backoff_max{60'000}; ///< cap of the retry delay
   std::size_t max_timeline = 500;                ///< timeline entries kept per order
+  /// How long `POST /v1/checkout` waits for the saga's decision before answering 202.
+  std::chrono::milliseconds checkout_wait{5'000};
 };
 
 /// Entity actors (every kind).
@@ -93,6 +104,12 @@ struct entity_settings {
   std::chrono::milliseconds idle_timeout{60'000}; ///< passivate an entity idle this long
   /// Released and expired reservation ids are remembered this long (late duplicates).
   std::chrono::milliseconds tombstone_ttl{86'400'000};
+  /// Deadline of one call from the HTTP edge to an entity.
+  std::chrono::milliseconds call_timeout{5'000};
+  /// Idempotency keys are kept this long (API.md: at least 24 h).
+  std::chrono::seconds idempotency_ttl{86'400};
+  /// A request still running this long under its key may be retried with the key.
+  std::chrono::milliseconds idempotency_lease{60'000};
 };
 
 /// Carts.
@@ -101,10 +118,26 @@ struct cart_settings {
   int max_lines = 100;
   std::chrono::seconds ttl{7 * 86'400};        ///< an untouched cart is emptied after this
   std::chrono::milliseconds write_behind{100}; ///< a change reaches the store within this
+  int wishlist_max = 500;                      ///< products on one wishlist
 };
 
-/// The in-process simulated bank and its faults (DESIGN.md "Processes").
+/// Where the payment provider runs (config `bank.mode`).
+enum class bank_mode {
+  http,     ///< soukd serves the simulated bank on its own edge and calls it over loopback HTTP
+  internal, ///< the in-process bank_sim actor (deterministic tests, benchmarks)
+  external, ///< a bank in another process at `bank.url` (e.g. `soukd --bank-only`)
+};
+
+/// The simulated bank, how souk reaches it, and its faults (DESIGN.md "Processes").
 struct bank_settings {
+  bank_mode mode = bank_mode::http;
+  std::string url;            ///< base URL of an external bank, e.g. http://127.0.0.1:8090
+  std::string webhook_secret; ///< callback HMAC key; empty: generated, kept in the store
+  std::string callback_url;   ///< empty: this node's edge + /v1/payments/callback
+  std::chrono::milliseconds call_timeout{3'000};   ///< of one HTTP call to the bank
+  int callback_attempts = 8;                       ///< per callback before the bank gives up
+  std::chrono::milliseconds callback_backoff{200}; ///< first retry wait; doubles after
+  bool only = false;          ///< run only the bank (its routes and /healthz): `soukd --bank-only`
   int decline_percent = 0;    ///< approved payments that still decline
   int refuse_percent = 0;     ///< payments refused at creation
   int no_answer_percent = 0;  ///< calls neither performed nor answered
@@ -140,6 +173,17 @@ struct auth_settings {
   /// generates one at its first start and keeps it in its store.
   std::string token_secret;
   std::chrono::seconds token_ttl{86'400};
+  /// PBKDF2-HMAC-SHA256 rounds of a stored password (OWASP suggests 600,000 for SHA-256; the
+  /// default is lower so a 2-core node logs in hundreds of users a second).
+  int password_iterations = 100'000;
+  int kdf_threads = 1;       ///< threads deriving password keys (off the edge and CAF threads)
+  int kdf_max_pending = 256; ///< derivations waiting at most; more are answered 503
+};
+
+/// Buyers' order event streams (`GET /v1/events`).
+struct event_settings {
+  int per_user = 100;      ///< events kept per buyer for Last-Event-ID resume
+  int max_users = 100'000; ///< buyers whose events are kept at most
 };
 
 /// Everything a node is configured with. Each consumer gets only its own part.
@@ -159,6 +203,7 @@ struct settings {
   log_settings log;
   admin_settings admin;
   auth_settings auth;
+  event_settings events;
 };
 
 } // namespace souk::config

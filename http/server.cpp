@@ -2,27 +2,44 @@
 
 #include "base/log.hpp"
 #include "http/problem.hpp"
+#include "http/sse.hpp"
+#include "http/stream_queue.hpp"
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace souk::http {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 namespace {
@@ -48,6 +65,30 @@ std::string random_hex(std::size_t bytes) {
 
 } // namespace
 
+response read_error_problem(const boost::system::error_code& ec,
+                            const config::http_settings& settings, const std::string& trace_id) {
+  if (ec == bhttp::error::header_limit)
+    return make_problem(
+        431, "header_too_large",
+        "request headers exceed " + std::to_string(settings.max_header_bytes) + " bytes", trace_id);
+  if (ec == bhttp::error::body_limit)
+    return make_problem(
+        413, "body_too_large",
+        "request body exceeds " + std::to_string(settings.max_body_bytes) + " bytes", trace_id);
+  return make_problem(400, "bad_request", "malformed HTTP request: " + ec.message(), trace_id);
+}
+
+response unmatched_problem(const router::match_result& match, const request& req,
+                           std::string_view path, const std::string& trace_id) {
+  if (match.allow.empty())
+    return make_problem(404, "not_found", "no route for " + std::string{path}, trace_id);
+  auto res = make_problem(
+      405, "method_not_allowed",
+      std::string{req.method_string()} + " is not allowed on " + std::string{path}, trace_id);
+  res.set(bhttp::field::allow, match.allow);
+  return res;
+}
+
 std::string trace_id_from(std::string_view tp) {
   // version "-" trace-id(32) "-" parent-id(16) "-" flags(2); an all-zero trace id is invalid.
   if (tp.size() >= 55 && tp[2] == '-' && tp[35] == '-' && tp[52] == '-') {
@@ -59,11 +100,22 @@ std::string trace_id_from(std::string_view tp) {
   return random_hex(16);
 }
 
-class session;
+/// What the server knows of a connection, whatever its stream type.
+class connection {
+public:
+  virtual ~connection() = default;
+  /// Called at drain: close now if waiting for a request or streaming, otherwise after the
+  /// response in flight.
+  virtual void drain() = 0;
+  /// Called after the drain time: close whatever it does.
+  virtual void kill() = 0;
 
-/// The session whose handler runs on this thread now, if any: a handler that answers before it
-/// returns (the common case) is answered at once, without a hop through the loop.
-thread_local const session* handler_running = nullptr;
+  std::list<std::weak_ptr<connection>>::iterator registration;
+};
+
+/// The connection whose handler runs on this thread now, if any: a handler that answers before
+/// it returns (the common case) is answered at once, without a hop through the loop.
+thread_local const void* handler_running = nullptr;
 
 // -- the server's shared state --------------------------------------------------------------------
 
@@ -73,9 +125,10 @@ public:
       : settings_(settings), routes_(routes), acceptor_(net::make_strand(ioc_)) {}
 
   std::string start();
+  std::string load_tls();
   std::size_t stop(std::chrono::milliseconds timeout);
   void do_accept();
-  void forget(session* s);
+  void forget(connection* c);
   /// Posts `fn` to `ex` unless the loop will never run again; false then.
   template <class Executor, class Fn>
   bool post_unless_done(const Executor& ex, Fn&& fn);
@@ -89,6 +142,8 @@ public:
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   // On its own strand, so the accept handler and the close posted by `stop` never overlap.
   tcp::acceptor acceptor_;
+  // Set when the settings name a certificate: every connection is then TLS.
+  std::optional<ssl::context> tls_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
@@ -96,8 +151,10 @@ public:
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> in_flight_{0};
+  std::atomic<std::uint64_t> streams_{0};
+  std::atomic<std::uint64_t> tls_refused_{0};
   std::mutex sessions_mtx_;
-  std::list<std::weak_ptr<session>> sessions_;
+  std::list<std::weak_ptr<connection>> sessions_;
   std::uint16_t port_ = 0;
   // Set by ~server once the loop will never run again: a handler answering later drops its
   // answer instead of posting it into the dead loop (which would keep a cycle loop → handler →
@@ -117,38 +174,121 @@ bool server::impl::post_unless_done(const Executor& ex, Fn&& fn) {
 
 // -- one connection -------------------------------------------------------------------------------
 
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
 /// One connection, Beast's session shape: read → dispatch → write → read. One request is in
 /// flight per connection at a time, so pipelined requests are answered in order: the next one
-/// waits, already buffered, until the previous response is written.
-class session : public std::enable_shared_from_this<session> {
-public:
-  session(tcp::socket socket, std::shared_ptr<server::impl> srv)
-      : srv_(std::move(srv)), stream_(std::move(socket)) {}
+/// waits, already buffered, until the previous response is written. `Stream` is `plain_stream`
+/// or `tls_stream`: everything but the TLS handshake is the same code.
+///
+/// A handler may instead open an event stream: the session writes the head, then whatever the
+/// handler queues, plus heartbeats, while a read waits for the client to go; the connection
+/// ends with the stream.
+template <class Stream>
+class session : public connection,
+                public stream_link,
+                public std::enable_shared_from_this<session<Stream>> {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
-  std::list<std::weak_ptr<session>>::iterator registration;
+public:
+  template <class... Extra>
+  session(std::shared_ptr<server::impl> srv, tcp::socket socket, Extra&... extra)
+      : srv_(std::move(srv)), stream_(std::move(socket), extra...) {}
 
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->wait_for_request(); });
+    net::dispatch(lowest().get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
 
-  /// Called by the server at drain: closes the connection now if it waits for a request,
-  /// otherwise after the response in flight.
-  void drain() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_)
+  void drain() override {
+    net::post(lowest().get_executor(), [self = this->shared_from_this()] {
+      if (self->sse_)
+        self->end_stream(stream_end::server_stopping);
+      else if (self->idle_)
         self->close();
     });
   }
 
-  /// Called by the server after the drain time: closes the connection whatever it does.
-  void kill() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  void kill() override {
+    net::post(lowest().get_executor(), [self = this->shared_from_this()] {
+      if (self->sse_)
+        self->end_stream(stream_end::server_stopping);
+      self->close();
+    });
   }
 
-  ~session() { srv_->forget(this); }
+  void wake() override {
+    srv_->post_unless_done(lowest().get_executor(),
+                           [self = this->shared_from_this()] { self->pump_stream(); });
+  }
+
+  void abort(stream_end why) override {
+    srv_->post_unless_done(lowest().get_executor(),
+                           [self = this->shared_from_this(), why] { self->end_stream(why); });
+  }
+
+  ~session() override {
+    if (sse_ && !sse_ended_) { // the loop died first: no strand is left to end it on
+      --srv_->streams_;
+      sse_->end(stream_end::server_stopping);
+    }
+    srv_->forget(this);
+  }
 
 private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void begin() {
+    if constexpr (is_tls) {
+      // Like a keep-alive wait, but the whole handshake must fit in the read limit.
+      idle_ = true;
+      lowest().expires_after(srv_->settings_.read_timeout);
+      beast::async_detect_ssl(lowest(), buffer_,
+                              [self = this->shared_from_this()](beast::error_code ec, bool tls) {
+                                if (ec || self->closed_)
+                                  return self->close();
+                                if (!tls)
+                                  return self->refuse_plain_http();
+                                self->handshake();
+                              });
+    } else {
+      wait_for_request();
+    }
+  }
+
+  void handshake() {
+    stream_.async_handshake(
+        ssl::stream_base::server, buffer_.data(),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+          if (ec) {
+            ++self->srv_->tls_refused_;
+            return self->close();
+          }
+          self->buffer_.consume(used);
+          // Anything the handshake left is TLS records, not a request.
+          self->buffer_.consume(self->buffer_.size());
+          self->wait_for_request();
+        });
+  }
+
+  /// A plain HTTP request on the TLS port: say so in plain text, then close.
+  void refuse_plain_http() {
+    ++srv_->tls_refused_;
+    idle_ = false;
+    auto res =
+        make_problem(400, "tls_required",
+                     "this port speaks HTTPS only: connect with TLS (https://)", trace_id_from(""));
+    res.keep_alive(false);
+    res.set(bhttp::field::server, "souk");
+    res_.emplace(std::move(res));
+    lowest().expires_after(srv_->settings_.read_timeout);
+    bhttp::async_write(lowest(), *res_,
+                       [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                         self->res_.reset();
+                         self->close();
+                       });
+  }
+
   void wait_for_request() {
     if (srv_->draining_)
       return close();
@@ -157,9 +297,9 @@ private:
       return read_request(); // a pipelined request is already here
     // The idle limit covers the wait for a request's first byte; the read limit then covers
     // the whole request, so a slow client cannot hold a connection by dribbling bytes.
-    stream_.expires_after(srv_->settings_.idle_timeout);
+    lowest().expires_after(srv_->settings_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec)
                                 return self->close();
                               self->buffer_.commit(n);
@@ -172,35 +312,33 @@ private:
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(srv_->settings_.max_header_bytes));
     parser_->body_limit(srv_->settings_.max_body_bytes);
-    stream_.expires_after(srv_->settings_.read_timeout);
-    bhttp::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    lowest().expires_after(srv_->settings_.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_read(ec);
+                      });
   }
 
   void on_read(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted)
+        ec == net::error::operation_aborted || ec == ssl::error::stream_truncated)
       return close();
-    auto trace = trace_id_from("");
-    if (ec == bhttp::error::header_limit)
-      return reply_and_close(make_problem(
-          431, "header_too_large",
-          "request headers exceed " + std::to_string(srv_->settings_.max_header_bytes) + " bytes",
-          trace));
-    if (ec == bhttp::error::body_limit)
-      return reply_and_close(make_problem(
-          413, "body_too_large",
-          "request body exceeds " + std::to_string(srv_->settings_.max_body_bytes) + " bytes",
-          trace));
     if (ec)
+      return reply_and_close(read_error_problem(ec, srv_->settings_, trace_id_from("")));
+    // Beast 1.74 applies header_limit to what each parse step sees, so a header block of many
+    // small fields that arrives in several reads can pass it: count the whole block here.
+    auto& head = parser_->get();
+    std::size_t header_bytes = head.method_string().size() + head.target().size() + 13;
+    for (auto& field : head)
+      header_bytes += field.name_string().size() + field.value().size() + 4;
+    if (header_bytes > srv_->settings_.max_header_bytes)
       return reply_and_close(
-          make_problem(400, "bad_request", "malformed HTTP request: " + ec.message(), trace));
+          read_error_problem(bhttp::error::header_limit, srv_->settings_, trace_id_from("")));
     dispatch(parser_->release());
   }
 
   void dispatch(request req) {
-    stream_.expires_never(); // the handler's own deadline bounds the wait, not the socket
+    lowest().expires_never(); // the handler's own deadline bounds the wait, not the socket
     ++srv_->requests_;
     ++srv_->in_flight_;
     req_ = std::move(req);
@@ -212,20 +350,11 @@ private:
     started_ = std::chrono::steady_clock::now();
     route_ = ctx.route;
     trace_ = ctx.trace_id;
-    if (match.target == nullptr) {
-      if (match.allow.empty())
-        return respond(
-            make_problem(404, "not_found", "no route for " + std::string{path}, ctx.trace_id));
-      auto res = make_problem(405, "method_not_allowed",
-                              std::string{req_.method_string()} + " is not allowed on " +
-                                  std::string{path},
-                              ctx.trace_id);
-      res.set(bhttp::field::allow, match.allow);
-      return respond(std::move(res));
-    }
-    // The responder may run on any thread, once; it hops back onto this connection's strand,
-    // unless it runs inside the handler, on the strand already.
-    auto self = shared_from_this();
+    if (match.target == nullptr)
+      return respond(unmatched_problem(match, req_, path, ctx.trace_id));
+    // The responder (or the stream opener) may run on any thread, once; it hops back onto this
+    // connection's strand, unless it runs inside the handler, on the strand already.
+    auto self = this->shared_from_this();
     auto once = std::make_shared<std::atomic<bool>>(false);
     responder respond_fn = [self, once](response res) {
       if (once->exchange(true))
@@ -233,11 +362,23 @@ private:
       if (handler_running == self.get())
         return self->respond(std::move(res));
       self->srv_->post_unless_done(
-          self->stream_.get_executor(),
+          self->lowest().get_executor(),
           [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     };
+    ctx.open_stream = [self, once]() -> std::shared_ptr<event_stream> {
+      if (once->exchange(true))
+        return nullptr;
+      auto queue = std::make_shared<stream_queue>(self->srv_->settings_.sse_max_queued_bytes);
+      queue->attach(std::weak_ptr<stream_link>{self});
+      if (handler_running == self.get())
+        self->begin_stream(queue);
+      else if (!self->srv_->post_unless_done(self->lowest().get_executor(),
+                                             [self, queue] { self->begin_stream(queue); }))
+        queue->end(stream_end::server_stopping);
+      return queue;
+    };
     struct running_guard {
-      explicit running_guard(const session* s) { handler_running = s; }
+      explicit running_guard(const void* s) { handler_running = s; }
       ~running_guard() { handler_running = nullptr; }
       running_guard(const running_guard&) = delete;
       running_guard& operator=(const running_guard&) = delete;
@@ -252,24 +393,33 @@ private:
     }
   }
 
+  void log_access(unsigned status) const {
+    if (!base::log_enabled(base::log_level::info)) // the fields cost allocations: skip them
+      return;
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+                  .count();
+    base::log_info("request", {{"method", std::string{req_.method_string()}},
+                               {"route", route_},
+                               {"status", status},
+                               {"duration_ms", ms},
+                               {"trace_id", trace_}});
+  }
+
+  /// The headers every answer carries.
+  template <class Message>
+  void stamp(Message& res) const {
+    res.version(req_.version());
+    res.set(bhttp::field::server, "souk");
+    res.set("traceparent", "00-" + trace_ + "-" + trace_id_from("").substr(0, 16) + "-01");
+  }
+
   void respond(response res) {
     --srv_->in_flight_;
     if (closed_)
       return; // killed at the end of the drain: nobody is left to read the answer
-    if (base::log_enabled(base::log_level::info)) { // the fields cost allocations: skip them
-      auto ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-              .count();
-      base::log_info("request", {{"method", std::string{req_.method_string()}},
-                                 {"route", route_},
-                                 {"status", res.result_int()},
-                                 {"duration_ms", ms},
-                                 {"trace_id", trace_}});
-    }
-    res.version(req_.version());
+    log_access(res.result_int());
+    stamp(res);
     res.keep_alive(req_.keep_alive() && !srv_->draining_);
-    res.set(bhttp::field::server, "souk");
-    res.set("traceparent", "00-" + trace_ + "-" + trace_id_from("").substr(0, 16) + "-01");
     write(std::move(res));
   }
 
@@ -281,9 +431,9 @@ private:
 
   void write(response res) {
     res_.emplace(std::move(res));
-    stream_.expires_after(srv_->settings_.read_timeout);
+    lowest().expires_after(srv_->settings_.read_timeout);
     bhttp::async_write(stream_, *res_,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                          auto keep = self->res_->keep_alive();
                          self->res_.reset();
                          if (ec || !keep)
@@ -292,19 +442,129 @@ private:
                        });
   }
 
+  // -- the event stream (all on the strand) -------------------------------------------------
+
+  void begin_stream(std::shared_ptr<stream_queue> queue) {
+    --srv_->in_flight_; // answered: the drain does not wait for a stream
+    ++srv_->streams_;
+    sse_ = std::move(queue);
+    if (closed_ || srv_->draining_)
+      return end_stream(stream_end::server_stopping);
+    log_access(200);
+    sse_head_.emplace(bhttp::status::ok, req_.version());
+    stamp(*sse_head_);
+    sse_head_->set(bhttp::field::content_type, "text/event-stream");
+    sse_head_->set(bhttp::field::cache_control, "no-store");
+    sse_head_->set("X-Accel-Buffering", "no"); // a proxy must pass events on at once
+    sse_head_->keep_alive(false); // the body ends with the connection: no length, no chunks
+    lowest().expires_after(srv_->settings_.read_timeout);
+    bhttp::async_write(
+        stream_, *sse_head_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          self->sse_head_.reset();
+          if (ec)
+            return self->end_stream(ec == beast::error::timeout ? stream_end::too_slow
+                                                                : stream_end::client_gone);
+          if (self->sse_ended_)
+            return;
+          self->sse_started_ = true;
+          self->lowest().expires_never();
+          self->watch_client();
+          self->heartbeat();
+          self->pump_stream();
+        });
+  }
+
+  /// Reads (and drops) whatever the client sends, to notice when it goes.
+  void watch_client() {
+    buffer_.consume(buffer_.size()); // requests pipelined behind the stream are not served
+    stream_.async_read_some(buffer_.prepare(512),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (self->sse_ended_)
+                                return;
+                              if (ec) {
+                                // With a write pending, its outcome tells why (a timed-out write
+                                // closes the socket and fails this read too).
+                                self->peer_gone_ = true;
+                                if (!self->sse_writing_)
+                                  self->end_stream(stream_end::client_gone);
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->watch_client();
+                            });
+  }
+
+  void heartbeat() {
+    if (!heartbeat_)
+      heartbeat_.emplace(lowest().get_executor());
+    heartbeat_->expires_after(srv_->settings_.sse_heartbeat);
+    heartbeat_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->sse_ended_)
+        return;
+      static const std::string ping = format_sse_comment("ping");
+      self->sse_->send(ping);
+      self->heartbeat();
+    });
+  }
+
+  void pump_stream() {
+    if (!sse_ || !sse_started_ || sse_writing_ || sse_ended_)
+      return;
+    bool closing = sse_->take(sse_batch_);
+    if (sse_batch_.empty()) {
+      if (closing)
+        end_stream(stream_end::closed);
+      return;
+    }
+    std::vector<net::const_buffer> buffers;
+    std::size_t bytes = 0;
+    buffers.reserve(sse_batch_.size());
+    for (auto& chunk : sse_batch_) {
+      buffers.emplace_back(chunk.data(), chunk.size());
+      bytes += chunk.size();
+    }
+    sse_writing_ = true;
+    // A read is pending: this limit applies to the write alone.
+    lowest().expires_after(srv_->settings_.read_timeout);
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this(), bytes](beast::error_code ec, std::size_t) {
+                       self->sse_writing_ = false;
+                       self->sse_batch_.clear();
+                       self->sse_->written(bytes);
+                       if (ec)
+                         return self->end_stream(ec == beast::error::timeout
+                                                     ? stream_end::too_slow
+                                                     : stream_end::client_gone);
+                       if (self->peer_gone_)
+                         return self->end_stream(stream_end::client_gone);
+                       self->pump_stream();
+                     });
+  }
+
+  void end_stream(stream_end why) {
+    if (sse_ended_)
+      return;
+    sse_ended_ = true;
+    --srv_->streams_;
+    if (heartbeat_)
+      heartbeat_->cancel();
+    close();
+    sse_->end(why);
+  }
+
   void close() {
     if (closed_)
       return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().close();
   }
 
   // First, so destroyed last: the stream's timer and socket belong to the server's io_context,
   // which may go with the last reference to the server (a handler answering after ~server).
   std::shared_ptr<server::impl> srv_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<response> res_;
@@ -314,12 +574,85 @@ private:
   std::chrono::steady_clock::time_point started_;
   bool idle_ = false;
   bool closed_ = false;
+  // The event stream, once the handler opened one.
+  std::shared_ptr<stream_queue> sse_;
+  std::optional<bhttp::response<bhttp::empty_body>> sse_head_;
+  std::optional<net::steady_timer> heartbeat_;
+  std::vector<std::string> sse_batch_; ///< being written
+  bool sse_started_ = false;           ///< the head is written
+  bool sse_writing_ = false;
+  bool sse_ended_ = false;
+  bool peer_gone_ = false;
 };
 
 // -- server::impl
 // -----------------------------------------------------------------------------------
 
+namespace {
+
+/// Why `path` cannot be read, or empty: the check before OpenSSL, whose errors name no file.
+std::string unreadable(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return std::strerror(errno);
+  char probe;
+  in.read(&probe, 1);
+  if (in.bad())
+    return "read error";
+  return {};
+}
+
+} // namespace
+
+std::string server::impl::load_tls() {
+  auto& cert = settings_.tls_cert_file;
+  auto& key = settings_.tls_key_file;
+  if (cert.empty() && key.empty())
+    return {};
+  if (cert.empty() || key.empty())
+    return "http.tls_cert_file and http.tls_key_file go together: set both for HTTPS or "
+           "neither for plain HTTP";
+  auto named = [](const char* setting, const std::string& path) {
+    return std::string{setting} + " \"" + path + "\"";
+  };
+  if (auto why = unreadable(cert); !why.empty())
+    return named("http.tls_cert_file", cert) + ": cannot read the file: " + why;
+  if (auto why = unreadable(key); !why.empty())
+    return named("http.tls_key_file", key) + ": cannot read the file: " + why;
+  tls_.emplace(ssl::context::tls_server);
+  auto& ctx = *tls_;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(cert, ec);
+  if (ec) {
+    tls_.reset();
+    return named("http.tls_cert_file", cert) + ": not a PEM certificate (chain): " + ec.message();
+  }
+  ctx.use_private_key_file(key, ssl::context::pem, ec);
+  // OpenSSL compares the key with the certificate as it loads it.
+  bool mismatch =
+      ec && ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+  if (!ec && SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+    mismatch = true;
+  if (mismatch) {
+    tls_.reset();
+    return named("http.tls_key_file", key) + ": the key does not match the certificate in " +
+           named("http.tls_cert_file", cert);
+  }
+  if (ec) {
+    tls_.reset();
+    return named("http.tls_key_file", key) + ": not a PEM private key: " + ec.message();
+  }
+  return {};
+}
+
 std::string server::impl::start() {
+  if (auto err = load_tls(); !err.empty())
+    return err;
   beast::error_code ec;
   auto address = net::ip::make_address(settings_.listen.host, ec);
   if (ec) {
@@ -350,36 +683,45 @@ std::string server::impl::start() {
 }
 
 void server::impl::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                           if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
-                             return;
-                           if (!ec) {
-                             std::shared_ptr<session> s;
-                             {
-                               std::lock_guard<std::mutex> guard{self->sessions_mtx_};
-                               if (self->sessions_.size() >= self->settings_.max_connections) {
-                                 ++self->refused_;
-                                 beast::error_code ignored;
-                                 socket.close(ignored);
-                               } else {
-                                 ++self->accepted_;
-                                 s = std::make_shared<session>(std::move(socket), self);
-                                 s->registration = self->sessions_.insert(self->sessions_.end(), s);
-                               }
-                             }
-                             if (s)
-                               s->run();
-                           } else {
-                             base::log_warn("accept failed", {{"error", ec.message()}});
-                           }
-                           self->do_accept();
-                         });
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
+      return;
+    if (ec) {
+      base::log_warn("accept failed", {{"error", ec.message()}});
+      return self->do_accept();
+    }
+    std::shared_ptr<connection> c;
+    std::function<void()> run;
+    {
+      std::lock_guard<std::mutex> guard{self->sessions_mtx_};
+      if (self->sessions_.size() >= self->settings_.max_connections) {
+        ++self->refused_;
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        ++self->accepted_;
+        if (self->tls_) {
+          auto s = std::make_shared<session<tls_stream>>(self, std::move(socket), *self->tls_);
+          run = [s] { s->run(); };
+          c = std::move(s);
+        } else {
+          auto s = std::make_shared<session<plain_stream>>(self, std::move(socket));
+          run = [s] { s->run(); };
+          c = std::move(s);
+        }
+        c->registration = self->sessions_.insert(self->sessions_.end(), c);
+      }
+    }
+    if (run)
+      run();
+    self->do_accept();
+  });
 }
 
-void server::impl::forget(session* s) {
+void server::impl::forget(connection* c) {
   std::lock_guard<std::mutex> guard{sessions_mtx_};
-  sessions_.erase(s->registration);
+  sessions_.erase(c->registration);
 }
 
 std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
@@ -393,7 +735,7 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
   auto for_each_session = [this](auto fn) {
     // Collect under the lock, act outside it: dropping the last reference to a session runs
     // its destructor, which takes the lock again.
-    std::vector<std::shared_ptr<session>> live;
+    std::vector<std::shared_ptr<connection>> live;
     {
       std::lock_guard<std::mutex> guard{sessions_mtx_};
       for (auto& weak : sessions_)
@@ -403,12 +745,12 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
     for (auto& s : live)
       fn(*s);
   };
-  for_each_session([](session& s) { s.drain(); });
+  for_each_session([](connection& c) { c.drain(); });
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::size_t left = in_flight_;
-  for_each_session([](session& s) { s.kill(); });
+  for_each_session([](connection& c) { c.kill(); });
   // Give the strands a moment to run the closes, then stop the loop.
   auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
   while (std::chrono::steady_clock::now() < grace) {
@@ -467,6 +809,8 @@ server_stats server::stats() const {
   out.connections_refused = impl_->refused_;
   out.requests = impl_->requests_;
   out.requests_in_flight = impl_->in_flight_;
+  out.streams_open = impl_->streams_;
+  out.tls_refused = impl_->tls_refused_;
   std::lock_guard<std::mutex> guard{impl_->sessions_mtx_};
   out.connections_open = impl_->sessions_.size();
   return out;

@@ -2,25 +2,42 @@
 
 #include "actors/api/directory.hpp"
 #include "actors/api/entity.hpp"
+#include "actors/api/errors.hpp"
+#include "actors/api/payment_api.hpp"
 #include "actors/api/register.hpp"
 #include "actors/api/stock_api.hpp"
 #include "actors/catalog/demo_catalog.hpp"
 #include "actors/catalog/sqlite_catalog.hpp"
 #include "actors/common/store_sink.hpp"
+#include "actors/directory/gateway.hpp"
 #include "actors/directory/node_entities.hpp"
+#include "actors/payment/bank_http_client.hpp"
+#include "bank/ledger.hpp"
+#include "bank/routes.hpp"
+#include "bank/service.hpp"
 #include "base/log.hpp"
 #include "base/time.hpp"
 #include "http/auth.hpp"
+#include "http/password.hpp"
 #include "http/router.hpp"
 #include "http/routes/catalog_routes.hpp"
+#include "http/routes/client_routes.hpp"
 #include "http/routes/health.hpp"
+#include "http/routes/payment_routes.hpp"
 #include "http/routes/seller_routes.hpp"
 #include "http/server.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/store.hpp"
 
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -47,10 +64,12 @@ private:
 /// The entity context of this node from its settings and catalog.
 actors::entity_context entity_context_of(const config::settings& s,
                                          actors::catalog::sqlite_catalog& catalog,
-                                         std::shared_ptr<actors::snapshot_sink> sink) {
+                                         std::shared_ptr<actors::snapshot_sink> sink,
+                                         std::shared_ptr<actors::order_event_listener> events) {
   actors::entity_context ctx;
   ctx.store = std::move(sink);
   ctx.availability = std::make_shared<catalog_stock_listener>(catalog);
+  ctx.order_events = std::move(events);
   ctx.now_ms = [] { return base::unix_millis(std::chrono::system_clock::now()); };
   ctx.idle_timeout = s.entities.idle_timeout;
   ctx.stock_tombstone_ttl = s.entities.tombstone_ttl;
@@ -64,6 +83,9 @@ actors::entity_context entity_context_of(const config::settings& s,
   ctx.cart.max_lines = static_cast<std::size_t>(s.cart.max_lines);
   ctx.cart_ttl = s.cart.ttl;
   ctx.cart_write_behind = s.cart.write_behind;
+  ctx.wishlist_max = static_cast<std::size_t>(s.cart.wishlist_max);
+  ctx.idempotency_ttl = s.entities.idempotency_ttl;
+  ctx.idempotency_lease = s.entities.idempotency_lease;
   for (auto& w : catalog.warehouses())
     ctx.warehouses.push_back({w.id, w.region});
   ctx.delivery_days = actors::catalog::demo_delivery_days;
@@ -74,6 +96,47 @@ actors::entity_context entity_context_of(const config::settings& s,
     return out;
   };
   return ctx;
+}
+
+/// Creates the admin account of API.md "Running a node" at first start: the configured (or
+/// `SOUK_ADMIN_*`) e-mail and password, or a generated password logged once. An existing
+/// account is left as it is. Blocks until the user entity answered.
+std::string ensure_admin_account(const http::client_env& env, const config::admin_settings& a) {
+  auto email = http::normalize_email(a.email);
+  auto id = http::user_id_of_email(email);
+  auto password = a.password;
+  bool generated = password.empty();
+  if (generated) {
+    try {
+      password = http::random_secret(12);
+    } catch (const std::exception& e) {
+      return std::string{"admin account: "} + e.what();
+    }
+  }
+  actors::user_profile profile;
+  profile.id = id;
+  profile.email = email;
+  profile.name = "Administrator";
+  profile.region = "";
+  profile.role = "admin";
+  profile.password_hash = http::hash_password(password, env.passwords->iterations());
+  std::promise<std::pair<actors::call_status, actors::user_answer>> answered;
+  auto result = answered.get_future();
+  env.gateway->user_create(profile, env.call_deadline,
+                           [&answered](actors::call_status st, actors::user_answer ans) {
+                             answered.set_value({std::move(st), std::move(ans)});
+                           });
+  auto [st, ans] = result.get();
+  if (!st.ok())
+    return "admin account: the user entity did not answer (" + st.error + ")";
+  if (ans.code.empty()) {
+    if (generated)
+      base::log_warn("admin account created; its password is shown only now",
+                     {{"email", email}, {"password", password}, {"user_id", id}});
+    else
+      base::log_info("admin account created", {{"email", email}, {"user_id", id}});
+  }
+  return {};
 }
 
 actors::bank_faults bank_faults_of(const config::bank_settings& b) {
@@ -89,6 +152,96 @@ actors::bank_faults bank_faults_of(const config::bank_settings& b) {
   f.seed = b.seed;
   return f;
 }
+
+/// Where the HTTP payment provider finds the bank and where the bank sends callbacks, learnt
+/// once the edge has its port (read from the provider's actor, written by start).
+struct bank_link {
+  std::mutex mtx;
+  std::string base;     ///< http://host:port of the bank
+  std::string callback; ///< the callback URL given with every create
+
+  void set(std::string b, std::string c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    base = std::move(b);
+    callback = std::move(c);
+  }
+  std::string get_base() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return base;
+  }
+  std::string get_callback() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return callback;
+  }
+};
+
+/// `http://HOST:PORT` of this process's edge as seen from the same machine (a wildcard listen
+/// address is reached on loopback).
+std::string loopback_url(const config::endpoint& listen, std::uint16_t port) {
+  auto host = listen.host;
+  if (host == "0.0.0.0")
+    host = "127.0.0.1";
+  else if (host == "::")
+    host = "::1";
+  return "http://" + config::endpoint{host, port}.to_string();
+}
+
+/// One bank callback on its way to the payment entity: a short-lived actor (CAF-NOTES: no
+/// actor keeps unbounded open requests), which first checks that the payment entity knows
+/// this payment id (else 404: the bank retries, e.g. when its callback overtook the create's
+/// answer), then hands over the event and reports the outcome.
+caf::behavior callback_relay(caf::event_based_actor* self, caf::actor directory,
+                             std::chrono::milliseconds timeout, actors::bank_event ev,
+                             std::function<void(http::delivery_outcome)> done) {
+  using http::delivery_outcome;
+  auto finish = [self, done](delivery_outcome out) {
+    done(out);
+    self->quit();
+  };
+  auto fail = [finish](caf::error& e) {
+    finish(e == caf::sec::request_timeout      ? delivery_outcome::timeout
+           : e == actors::errc::unknown_entity ? delivery_outcome::unknown
+                                               : delivery_outcome::failed);
+  };
+  actors::entity_ref ref{"payment", ev.order_id};
+  self->request(directory, timeout, actors::route_atom_v, ref,
+                caf::make_message(actors::payment_view_atom::value))
+      .then(
+          [self, directory, timeout, ev, ref, finish, fail](const actors::payment_answer& known) {
+            if (known.payment_id.empty() || known.payment_id != ev.payment_id)
+              return finish(delivery_outcome::unknown);
+            self->request(directory, timeout, actors::route_atom_v, ref,
+                          caf::make_message(actors::bank_event_atom::value, ev))
+                .then(
+                    [finish](const std::string& answer) {
+                      finish(answer == "duplicate" ? delivery_outcome::duplicate
+                                                   : delivery_outcome::applied);
+                    },
+                    fail);
+          },
+          fail);
+  return {[](const std::string&) {}};
+}
+
+/// The secret kept under `name` in `meta` (read, write), generated at the first start.
+template <class Read, class Write>
+std::string kept_secret(const std::string& name, Read read, Write write, std::string& out) {
+  auto kept = read();
+  if (!kept.empty()) {
+    out = kept;
+    return {};
+  }
+  try {
+    out = http::random_secret(32);
+  } catch (const std::exception& e) {
+    return "cannot generate the " + name + ": " + e.what();
+  }
+  return write(out);
+}
+} // namespace
+
+namespace {
+void start_idempotency_sweeper(node::parts& p, std::chrono::seconds ttl);
 } // namespace
 
 struct node::parts {
@@ -101,7 +254,82 @@ struct node::parts {
   std::uint16_t cluster_port = 0;
   http::router routes;
   std::unique_ptr<http::server> edge;
+  std::shared_ptr<actors::entity_gateway> gateway;
+  std::shared_ptr<http::event_hub> events;
+  // Forgets idempotency records past their retention, every `sweep_every`.
+  std::thread sweeper;
+  std::mutex sweep_mtx;
+  std::condition_variable sweep_cv;
+  bool sweep_stop = false;
+  std::shared_ptr<http::password_hasher> passwords;
+  std::unique_ptr<bank::service> bank;    ///< the simulated bank, when this node serves it
+  std::shared_ptr<bank_link> bank_target; ///< where the HTTP payment provider calls
 };
+
+namespace {
+/// Idempotency records (kind "idem") live `entities.idempotency_ttl`: an expired one already
+/// answers as absent, and this thread deletes their snapshots once an hour so the store does
+/// not grow with every key ever used.
+void start_idempotency_sweeper(node::parts& p, std::chrono::seconds ttl) {
+  p.sweeper = std::thread{[&p, ttl] {
+    std::unique_lock<std::mutex> lock{p.sweep_mtx};
+    while (!p.sweep_cv.wait_for(lock, std::chrono::hours(1), [&p] { return p.sweep_stop; })) {
+      auto cutoff = base::unix_millis(std::chrono::system_clock::now() - ttl);
+      persistence::write_request w;
+      w.ops.push_back(persistence::custom_write{[cutoff](persistence::connection& db) {
+        return db.exec("DELETE FROM snapshots WHERE kind = 'idem' AND updated_at < " +
+                       std::to_string(cutoff));
+      }});
+      w.done = [](const persistence::status& st) {
+        if (!st.ok())
+          base::log_warn("idempotency sweep failed", {{"error", st.message}});
+      };
+      (void)p.store->writer().submit(std::move(w));
+    }
+  }};
+}
+} // namespace
+
+namespace {
+/// `soukd --bank-only`: the simulated bank alone, with /healthz, its ledger in the data folder.
+std::string start_bank_only(node::parts& p, const config::settings& s) {
+  std::error_code ec;
+  std::filesystem::create_directories(s.node.data_dir, ec);
+  if (ec)
+    return "data folder " + s.node.data_dir + ": " + ec.message();
+  auto path = s.node.data_dir + "/bank.db";
+  auto secret = s.bank.webhook_secret;
+  if (secret.empty()) {
+    auto books = bank::ledger::open(path);
+    if (!books)
+      return "bank ledger " + path + ": " + books.error().message;
+    auto err = kept_secret(
+        "webhook secret", [&] { return (*books)->meta("webhook_secret").value_or(""); },
+        [&](const std::string& v) { return (*books)->set_meta("webhook_secret", v).message; },
+        secret);
+    if (!err.empty())
+      return err;
+  }
+  p.bank_target = std::make_shared<bank_link>();
+  auto link = p.bank_target;
+  auto svc = bank::service::open(path, s.bank, secret, [link] { return link->get_base(); });
+  if (!svc)
+    return "bank ledger " + path + ": " + svc.error().message;
+  p.bank = std::move(*svc);
+  http::add_health_routes(p.routes, s.node.name, [] { return http::readiness{true, {}}; });
+  bank::add_bank_routes(p.routes, *p.bank);
+  p.edge = std::make_unique<http::server>(s.http, p.routes);
+  if (auto err = p.edge->start(); !err.empty())
+    return err;
+  link->set(loopback_url(s.http.listen, p.edge->port()), {});
+  base::log_info("node ready",
+                 {{"http", config::endpoint{s.http.listen.host, p.edge->port()}.to_string()},
+                  {"mode", "bank-only"},
+                  {"data", s.node.data_dir},
+                  {"store", path}});
+  return {};
+}
+} // namespace
 
 node::node(config::settings settings) : settings_(std::move(settings)) {}
 
@@ -111,6 +339,10 @@ node::~node() {
 
 std::uint16_t node::http_port() const {
   return parts_ && parts_->edge ? parts_->edge->port() : 0;
+}
+
+std::vector<std::pair<std::string, std::string>> node::routes() const {
+  return parts_ ? parts_->routes.routes() : std::vector<std::pair<std::string, std::string>>{};
 }
 
 std::uint16_t node::cluster_port() const {
@@ -126,6 +358,12 @@ std::string node::start() {
     stop();
     return why;
   };
+  if (settings_.bank.only) {
+    if (auto err = start_bank_only(p, settings_); !err.empty())
+      return fail(err);
+    ready_ = true;
+    return {};
+  }
 
   // 1. The store: the data folder, its lock, the schema.
   auto opened = persistence::store::open(settings_.node.data_dir, settings_.store);
@@ -161,6 +399,29 @@ std::string node::start() {
     }
   }
 
+  // The bank's webhook secret: shared with the bank from the settings, or this node's own.
+  auto webhook_secret = settings_.bank.webhook_secret;
+  if (webhook_secret.empty()) {
+    auto err = kept_secret(
+        "webhook secret",
+        [&] {
+          auto kept = p.store->meta("webhook_secret");
+          return kept ? kept->value_or("") : std::string{};
+        },
+        [&](const std::string& v) { return p.store->set_meta("webhook_secret", v).message; },
+        webhook_secret);
+    if (!err.empty())
+      return fail(err);
+  }
+  // The simulated bank on this node's edge (bank.mode = http), with its own ledger file.
+  if (settings_.bank.mode == config::bank_mode::http) {
+    auto path = settings_.node.data_dir + "/bank.db";
+    auto svc = bank::service::open(path, settings_.bank, webhook_secret);
+    if (!svc)
+      return fail("bank ledger " + path + ": " + svc.error().message);
+    p.bank = std::move(*svc);
+  }
+
   // 2. The catalog read model, with the demo catalog on a new data folder.
   auto catalog =
       actors::catalog::sqlite_catalog::open(*p.store, settings_.store, settings_.catalog);
@@ -193,9 +454,27 @@ std::string node::start() {
   p.cluster_port = *port;
 
   // 4. The entities: directory, bank, kinds; unfinished sagas resume from their snapshots.
+  p.events =
+      std::make_shared<http::event_hub>(static_cast<std::size_t>(settings_.events.per_user),
+                                        static_cast<std::size_t>(settings_.events.max_users));
   p.sink = std::make_shared<actors::store_sink>(*p.store);
-  p.entities = actors::start_node_entities(
-      *p.actors, entity_context_of(settings_, *p.catalog, p.sink), bank_faults_of(settings_.bank));
+  if (settings_.bank.mode == config::bank_mode::internal) {
+    p.entities = actors::start_node_entities(
+        *p.actors, entity_context_of(settings_, *p.catalog, p.sink, p.events),
+        bank_faults_of(settings_.bank));
+  } else {
+    p.bank_target = std::make_shared<bank_link>();
+    if (settings_.bank.mode == config::bank_mode::external)
+      p.bank_target->set(settings_.bank.url, settings_.bank.callback_url);
+    actors::bank_http_options bo;
+    auto link = p.bank_target;
+    bo.base_url = [link] { return link->get_base(); };
+    bo.callback_url = [link] { return link->get_callback(); };
+    bo.call_timeout = settings_.bank.call_timeout;
+    p.entities = actors::start_node_entities(
+        *p.actors, entity_context_of(settings_, *p.catalog, p.sink, p.events),
+        actors::spawn_bank_http_client(*p.actors, std::move(bo)));
+  }
   auto resumed = actors::resume_unfinished_sagas(p.entities);
   if (resumed > 0)
     base::log_info("resuming unfinished orders", {{"orders", resumed}});
@@ -229,21 +508,49 @@ std::string node::start() {
   });
   http::add_catalog_routes(p.routes, *p.catalog);
   http::add_seller_routes(p.routes, *p.catalog, secret);
+  p.gateway = actors::make_gateway(*p.actors, p.entities.directory);
+  p.passwords = std::make_shared<http::password_hasher>(
+      settings_.auth.kdf_threads, settings_.auth.password_iterations,
+      static_cast<std::size_t>(settings_.auth.kdf_max_pending));
+  auto client = std::make_shared<http::client_env>();
+  client->gateway = p.gateway;
+  client->catalog = p.catalog.get();
+  client->passwords = p.passwords;
+  client->token_secret = secret;
+  client->token_ttl = settings_.auth.token_ttl;
+  client->call_deadline = settings_.entities.call_timeout;
+  client->checkout_deadline = settings_.orders.checkout_wait;
+  client->max_qty_per_line = settings_.cart.max_qty_per_line;
+  if (auto err = ensure_admin_account(*client, settings_.admin); !err.empty())
+    return fail(err);
+  http::add_account_routes(p.routes, client);
+  http::add_cart_routes(p.routes, client);
+  http::add_order_routes(p.routes, client);
+  http::add_event_routes(p.routes, client, p.events);
+  start_idempotency_sweeper(p, settings_.entities.idempotency_ttl);
+  http::add_payment_routes(
+      p.routes, webhook_secret,
+      [this](actors::bank_event ev, std::function<void(http::delivery_outcome)> done) {
+        auto& q = *parts_;
+        q.actors->spawn(callback_relay, q.entities.directory, settings_.orders.step_timeout,
+                        std::move(ev), std::move(done));
+      });
+  if (p.bank)
+    bank::add_bank_routes(p.routes, *p.bank);
   p.edge = std::make_unique<http::server>(settings_.http, p.routes);
   if (auto err = p.edge->start(); !err.empty())
     return fail(err);
 
+  if (settings_.bank.mode == config::bank_mode::http) {
+    auto own = loopback_url(settings_.http.listen, p.edge->port());
+    p.bank_target->set(own, settings_.bank.callback_url.empty() ? own + "/v1/payments/callback"
+                                                                : settings_.bank.callback_url);
+  } else if (settings_.bank.mode == config::bank_mode::external &&
+             settings_.bank.callback_url.empty()) {
+    auto own = loopback_url(settings_.http.listen, p.edge->port());
+    p.bank_target->set(settings_.bank.url, own + "/v1/payments/callback");
+  }
   ready_ = true;
-  // Until accounts exist (POST /v1/sessions), ops reach the seller and admin routes with a
-  // token printed here, as the admin password will be.
-  auto now = std::chrono::system_clock::now();
-  http::principal ops{"ops", "admin",
-                      std::chrono::duration_cast<std::chrono::seconds>(
-                          (now + settings_.auth.token_ttl).time_since_epoch())
-                          .count()};
-  base::log_warn("bootstrap admin token",
-                 {{"token", http::sign_token(ops, secret)},
-                  {"expires_at", base::format_rfc3339(now + settings_.auth.token_ttl)}});
   base::log_info(
       "node ready",
       {{"http", config::endpoint{settings_.http.listen.host, p.edge->port()}.to_string()},
@@ -262,12 +569,24 @@ void node::stop() {
   bool was_ready = ready_.exchange(false);
   if (was_ready)
     base::log_info("node stopping");
+  if (p.sweeper.joinable()) {
+    {
+      std::lock_guard<std::mutex> guard{p.sweep_mtx};
+      p.sweep_stop = true;
+    }
+    p.sweep_cv.notify_all();
+    p.sweeper.join();
+  }
   // Reverse order of start: the edge first, so nothing new arrives while the rest stops.
+  if (p.bank)
+    p.bank->stop(); // answers held back by the fault knobs go out now, not after the drain
   if (p.edge) {
     auto left = p.edge->stop(settings_.http.drain_timeout);
     if (left > 0)
       base::log_warn("drain timed out", {{"requests_in_flight", left}});
   }
+  if (p.passwords)
+    p.passwords->stop(); // before the actors: its callbacks call the gateway
   if (p.catalog)
     p.catalog->set_stock_owner({});
   if (p.actors && p.entities.directory) {
@@ -288,6 +607,7 @@ void node::stop() {
     p.actors.reset(); // waits for every actor to finish, then closes the cluster port
   }
   p.edge.reset();
+  p.bank.reset();    // after the edge: its routes use it
   p.catalog.reset(); // before the store: it writes through the store's writer
   if (p.store) {
     p.store->close(); // writes everything queued before it returns

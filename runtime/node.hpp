@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace souk::runtime {
 
@@ -39,6 +41,10 @@ public:
   bool ready() const { return ready_; }
 
   const config::settings& settings() const { return settings_; }
+
+  /// Every (method, path template) the edge serves, in registration order (after start; for
+  /// the OpenAPI check and the admin console).
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
   struct parts; // defined in node.cpp: keeps CAF and Beast out of this header
 

@@ -17,7 +17,8 @@ packages=(
   libssl-dev                                            # TLS, HMAC, PBKDF2
   libgtest-dev libgmock-dev googletest                  # tests
   libbenchmark-dev                                      # bench/
-  curl                                                  # the README tour, health checks
+  curl jq                                               # the README tour, health checks
+  clang libclang-rt-14-dev                              # fuzz/: clang + libFuzzer (test.sh stage 3)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light redis-server redis-tools)

@@ -8,7 +8,8 @@ set(allowed_actors_api "base;config;persistence;actors/api")
 set(allowed_actors_role "base;config;persistence;actors")
 set(allowed_cluster "base;config;actors/api;cluster")
 set(allowed_http "base;config;actors/api;http")
-set(allowed_runtime "base;config;persistence;actors;cluster;http;runtime")
+set(allowed_bank "base;config;persistence;http;bank")
+set(allowed_runtime "base;config;persistence;actors;cluster;http;bank;runtime")
 set(allowed_examples "base;config;actors/api;runtime")
 
 if(NOT SOURCE_DIR)
@@ -19,7 +20,8 @@ file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}"
      "${SOURCE_DIR}/base/*.[hc]pp" "${SOURCE_DIR}/config/*.[hc]pp"
      "${SOURCE_DIR}/persistence/*.[hc]pp" "${SOURCE_DIR}/actors/*.[hc]pp"
      "${SOURCE_DIR}/cluster/*.[hc]pp" "${SOURCE_DIR}/http/*.[hc]pp"
-     "${SOURCE_DIR}/runtime/*.[hc]pp" "${SOURCE_DIR}/examples/*.[hc]pp")
+     "${SOURCE_DIR}/runtime/*.[hc]pp" "${SOURCE_DIR}/examples/*.[hc]pp"
+     "${SOURCE_DIR}/bank/*.[hc]pp")
 
 set(violations 0)
 set(checked 0)

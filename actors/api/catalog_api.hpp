@@ -112,6 +112,14 @@ struct warehouse_view {
   std::string region;
 };
 
+/// What a cart line needs to know of a SKU: its product, title and current price.
+struct sku_offer {
+  std::string sku;
+  std::int64_t product_id = 0;
+  std::string title;
+  std::int64_t price = 0; ///< minor units
+};
+
 /// A refusal of the catalog: a stable code, the JSON pointer of the bad input (may be empty),
 /// and a human sentence. The edge maps codes to statuses (validation_failed → 422, ...).
 struct catalog_error {
@@ -153,6 +161,8 @@ public:
   virtual catalog_result<std::vector<suggestion>> suggest(const std::string& prefix, int limit) = 0;
   /// The product with `id`, availability computed for `region`; error code `not_found`.
   virtual catalog_result<product_view> product(std::int64_t id, const std::string& region) = 0;
+  /// The SKU's product, title and price; error code `unknown_sku`.
+  virtual catalog_result<sku_offer> offer(const std::string& sku) = 0;
   virtual std::vector<category_view> categories() = 0;
   virtual std::vector<region_view> regions() = 0;
   virtual std::vector<warehouse_view> warehouses() = 0;

@@ -27,6 +27,12 @@ struct cart_remove_cmd;
 struct cart_merge_cmd;
 struct cart_checkout_cmd;
 struct cart_answer;
+struct user_profile;
+struct user_answer;
+struct user_orders_page;
+struct wishlist_answer;
+struct stored_response;
+struct idem_answer;
 } // namespace souk::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(souk, caf::first_custom_type_id)
@@ -52,5 +58,11 @@ CAF_ADD_TYPE_ID(souk, (souk::actors::cart_remove_cmd))
 CAF_ADD_TYPE_ID(souk, (souk::actors::cart_merge_cmd))
 CAF_ADD_TYPE_ID(souk, (souk::actors::cart_checkout_cmd))
 CAF_ADD_TYPE_ID(souk, (souk::actors::cart_answer))
+CAF_ADD_TYPE_ID(souk, (souk::actors::user_profile))
+CAF_ADD_TYPE_ID(souk, (souk::actors::user_answer))
+CAF_ADD_TYPE_ID(souk, (souk::actors::user_orders_page))
+CAF_ADD_TYPE_ID(souk, (souk::actors::wishlist_answer))
+CAF_ADD_TYPE_ID(souk, (souk::actors::stored_response))
+CAF_ADD_TYPE_ID(souk, (souk::actors::idem_answer))
 
 CAF_END_TYPE_ID_BLOCK(souk)

@@ -4,9 +4,11 @@
 #include "actors/api/entity.hpp"
 #include "actors/api/errors.hpp"
 #include "actors/api/fwd.hpp"
+#include "actors/api/idempotency_api.hpp"
 #include "actors/api/order_api.hpp"
 #include "actors/api/payment_api.hpp"
 #include "actors/api/stock_api.hpp"
+#include "actors/api/user_api.hpp"
 #include "actors/api/warehouse_api.hpp"
 
 #include <caf/actor_system_config.hpp>

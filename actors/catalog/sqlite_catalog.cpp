@@ -528,6 +528,23 @@ catalog_result<std::vector<suggestion>> sqlite_catalog::suggest(const std::strin
   return {out, {}};
 }
 
+catalog_result<sku_offer> sqlite_catalog::offer(const std::string& sku) {
+  std::int64_t pid = 0;
+  {
+    std::lock_guard<std::mutex> guard{stock_mtx_};
+    auto it = product_of_sku_.find(sku);
+    if (it == product_of_sku_.end())
+      return catalog_result<sku_offer>::fail("unknown_sku", "/sku", "no SKU " + sku);
+    pid = it->second;
+  }
+  auto page = product(pid, "");
+  if (page.ok())
+    for (auto& s : page.value->skus)
+      if (s.sku == sku)
+        return {sku_offer{sku, pid, page.value->summary.title, s.price}, {}};
+  return catalog_result<sku_offer>::fail("unknown_sku", "/sku", "no SKU " + sku);
+}
+
 catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std::string& region) {
   // Product pages are the hottest read: their static part (text, attributes, SKUs) is kept in
   // memory after the first read, and only availability is computed per request.

@@ -51,6 +51,7 @@ public:
   catalog_result<search_result> search(const search_request& req) override;
   catalog_result<std::vector<suggestion>> suggest(const std::string& prefix, int limit) override;
   catalog_result<product_view> product(std::int64_t id, const std::string& region) override;
+  catalog_result<sku_offer> offer(const std::string& sku) override;
   std::vector<category_view> categories() override;
   std::vector<region_view> regions() override;
   std::vector<warehouse_view> warehouses() override;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/api/events.hpp"
 #include "actors/cart/cart.hpp"
 #include "actors/order/order_state_machine.hpp"
 #include "persistence/snapshot.hpp"
@@ -57,7 +58,8 @@ struct entity_context {
   caf::actor directory; ///< route_atom target (actors/api/directory.hpp)
   caf::actor bank;      ///< the payment provider
   std::shared_ptr<snapshot_sink> store;
-  std::shared_ptr<stock_listener> availability; ///< may be null
+  std::shared_ptr<stock_listener> availability;       ///< may be null
+  std::shared_ptr<order_event_listener> order_events; ///< may be null
   /// Unix milliseconds now. Tests derive it from CAF's test clock.
   std::function<std::int64_t()> now_ms;
   std::int64_t epoch = 0;                         ///< membership epoch for snapshot fencing
@@ -72,7 +74,11 @@ struct entity_context {
   std::chrono::milliseconds stock_tombstone_ttl{86'400'000}; ///< keep released ids this long
   cart_limits cart;                                          ///< per-line quantity, lines
   std::chrono::milliseconds cart_write_behind{100}; ///< a cart change is written within this
-  std::chrono::milliseconds cart_ttl{7LL * 24 * 3'600'000}; ///< an untouched cart empties
+  std::chrono::milliseconds cart_ttl{7LL * 24 * 3'600'000};    ///< an untouched cart empties
+  std::size_t wishlist_max = 500;                              ///< products on one wishlist
+  std::chrono::milliseconds idempotency_ttl{24LL * 3'600'000}; ///< keep an idempotency key
+  /// A request marked running this long may be taken over by a retry with the same key.
+  std::chrono::milliseconds idempotency_lease{60'000};
 };
 
 /// Warehouse ids ordered nearest-first for a buyer in `region` (ties by id).

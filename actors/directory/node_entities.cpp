@@ -6,21 +6,28 @@
 #include "actors/api/warehouse_api.hpp"
 #include "actors/cart/cart_actor.hpp"
 #include "actors/directory/local_directory.hpp"
+#include "actors/idempotency/idem_actor.hpp"
 #include "actors/order/order_actor.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "actors/stock/stock_actor.hpp"
+#include "actors/user/user_actor.hpp"
 #include "actors/warehouse/warehouse_actor.hpp"
+
+#include <functional>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
 namespace souk::actors {
 
-node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, bank_faults bank) {
+/// The wiring of both overloads below: `make_bank` gets the directory (the simulated bank sends
+/// its callbacks through it).
+static node_entities start_with(caf::actor_system& sys, entity_context ctx,
+                                const std::function<caf::actor(const caf::actor&)>& make_bank) {
   auto factories = std::make_shared<entity_factories>();
   node_entities out;
   out.directory = spawn_local_directory(sys, factories);
-  out.bank = spawn_bank_sim(sys, out.directory, bank);
+  out.bank = make_bank(out.directory);
   ctx.directory = out.directory;
   ctx.bank = out.bank;
   auto shared = std::make_shared<const entity_context>(std::move(ctx));
@@ -41,7 +48,23 @@ node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, ba
   (*factories)["warehouse"] = [shared](caf::actor_system& s, const std::string& key) {
     return spawn_warehouse_actor(s, key, shared);
   };
+  (*factories)["user"] = [shared](caf::actor_system& s, const std::string& key) {
+    return spawn_user_actor(s, key, shared);
+  };
+  (*factories)["idem"] = [shared](caf::actor_system& s, const std::string& key) {
+    return spawn_idem_actor(s, key, shared);
+  };
   return out;
+}
+
+node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, bank_faults bank) {
+  return start_with(sys, std::move(ctx), [&sys, bank](const caf::actor& directory) {
+    return spawn_bank_sim(sys, directory, bank);
+  });
+}
+
+node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, caf::actor bank) {
+  return start_with(sys, std::move(ctx), [&bank](const caf::actor&) { return bank; });
 }
 
 std::size_t resume_unfinished_sagas(const node_entities& node) {

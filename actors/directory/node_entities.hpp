@@ -11,8 +11,8 @@
 
 namespace souk::actors {
 
-/// The entity side of one node: its directory with every entity kind registered (sku, order,
-/// payment, warehouse), the simulated bank, and the context they share.
+/// The entity side of one node: its directory with every entity kind registered (cart, sku,
+/// order, payment, warehouse, user, idem), the simulated bank, and the context they share.
 struct node_entities {
   caf::actor directory;
   caf::actor bank;
@@ -23,6 +23,10 @@ struct node_entities {
 /// the two handles, which this fills in. Used by the runtime, the tests and the benchmarks, so
 /// all of them run the same wiring.
 node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, bank_faults bank);
+
+/// The same with a payment provider of the caller's (e.g. spawn_bank_http_client): `bank` must
+/// speak the provider calls of actors/api/payment_api.hpp. It is stopped with the node.
+node_entities start_node_entities(caf::actor_system& sys, entity_context ctx, caf::actor bank);
 
 /// After a restart: wakes every order whose saga is not finished (its snapshot says so), so it
 /// resumes from its last durable step (deadlines and holds that passed meanwhile fire at once),

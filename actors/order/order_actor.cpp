@@ -30,6 +30,7 @@ struct order_actor_state : entity_base {
   std::vector<caf::response_promise> return_waiters;
   std::int64_t timer_at = 0;
   std::uint64_t timer_generation = 0;
+  std::optional<order_status> published; ///< the status last told to ctx.order_events
 
   std::string encode() const { return saga->to_json().dump(); }
   bool can_passivate() const {
@@ -73,6 +74,16 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
   }
   if (!st.return_waiters.empty() && m.status() == order_status::returned)
     deliver_all(std::move(st.return_waiters), answer_of(m));
+  // Buyers' event streams hear of a new status once it is durable.
+  if (st.ctx->order_events && st.published != m.status()) {
+    st.published = m.status();
+    order_event ev{m.user_id(), m.id(), to_string(m.status()), m.payment().status,
+                   st.ctx->now_ms()};
+    when_durable(self, [self, ev = std::move(ev)](bool ok) {
+      if (ok)
+        self->state.ctx->order_events->publish(ev);
+    });
+  }
   persist(self);
   // Commands go out only once the state that issued them is durable: a crash before the write
   // must not leave a participant holding something the saga does not remember asking for.
@@ -265,6 +276,7 @@ caf::behavior order_actor(self_t* self, std::string order_id,
   st.ctx = std::move(ctx);
   if (auto snap = load_snapshot(st)) {
     st.saga = order_state_machine::from_json(nlohmann::json::parse(snap->state), st.ctx->saga);
+    st.published = st.saga->status(); // told before it was written, or a restart resyncs
     // Resume: whatever the last durable step was waiting for is asked again (idempotent), and
     // a deadline or hold that passed while the node was down fires at once.
     if (st.saga->phase() != saga_phase::done)

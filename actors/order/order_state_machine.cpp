@@ -796,6 +796,9 @@ nlohmann::json order_state_machine::to_view() const {
                      {"warehouse_id", l.parts.empty() ? nlohmann::json(nullptr)
                                                       : nlohmann::json(l.parts[0].warehouse_id)},
                      {"parts", parts_json(l.parts)}});
+  for (std::size_t i = 0; i < lines_.size(); ++i)
+    if (lines_[i].short_of_stock)
+      lines[i]["available"] = lines_[i].available;
   auto timeline = nlohmann::json::array();
   for (auto& t : timeline_)
     timeline.push_back({{"at", rfc3339(t.at_ms)},
@@ -814,6 +817,7 @@ nlohmann::json order_state_machine::to_view() const {
                                     : nlohmann::json(nullptr)}};
   return {
       {"id", id_},
+      {"user_id", user_id_},
       {"status", to_string(status_)},
       {"lines", lines},
       {"total", money(total(), currency_)},

@@ -60,7 +60,9 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
           {"price_desc", actors::product_sort::price_desc},
           {"rating", actors::product_sort::rating},
           {"new", actors::product_sort::newest}};
-      auto it = std::find_if(sorts.begin(), sorts.end(), [&](auto& s) { return s.first == value; });
+      // Named capture: clang 14 refuses to capture a structured binding (fuzz/ builds with it).
+      auto it = std::find_if(sorts.begin(), sorts.end(),
+                             [&wanted = value](auto& s) { return s.first == wanted; });
       if (it == sorts.end())
         return respond(invalid(name, "sort must be relevance, price_asc, price_desc, rating or new",
                                ctx.trace_id));

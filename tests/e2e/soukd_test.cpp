@@ -445,14 +445,6 @@ namespace {
 
 // -- seller writes through a real process -----------------------------------------------------
 
-/// The token of the "bootstrap admin token" line soukd logged, empty when there is none.
-std::string bootstrap_token(const test::process& p) {
-  for (auto& line : p.stderr_lines())
-    if (auto j = parse_line(line); j.value("message", "") == "bootstrap admin token")
-      return j.value("token", "");
-  return {};
-}
-
 /// `method target` with a JSON body and, unless empty, `Authorization: Bearer <token>`.
 std::optional<test::http_reply> send_json(std::uint16_t port, const std::string& method,
                                           const std::string& target, const std::string& body,
@@ -464,6 +456,26 @@ std::optional<test::http_reply> send_json(std::uint16_t port, const std::string&
   if (!token.empty())
     extra += "Authorization: Bearer " + token + "\r\n";
   return conn.round_trip(test::make_request(method, target, extra, body, false));
+}
+
+/// The admin's bearer token: the password soukd generated and logged once at its first start,
+/// used with `POST /v1/sessions` like any login. Empty when either step fails.
+std::string admin_token(const test::process& p, std::uint16_t port) {
+  std::string email, password;
+  for (auto& line : p.stderr_lines())
+    if (auto j = parse_line(line); j.value("message", "").rfind("admin account created", 0) == 0) {
+      email = j.value("email", "");
+      password = j.value("password", "");
+    }
+  if (password.empty())
+    return {};
+  auto reply = send_json(port, "POST", "/v1/sessions",
+                         json{{"email", email}, {"password", password}}.dump(), "");
+  if (!reply || reply->status != 201)
+    return {};
+  auto body = json::parse(reply->body, nullptr, false);
+  return body.is_object() && body.value("role", "") == "admin" ? body.value("token", "")
+                                                               : std::string{};
 }
 
 /// True when `GET /v1/products?q=<word>` lists product `id`.
@@ -480,10 +492,11 @@ bool search_lists(std::uint16_t port, const std::string& word, std::int64_t id) 
   return false;
 }
 
-// The seller routes are wired into soukd with the node's token secret: the admin token it logs
-// at start creates a product the search finds at once, a request without it is refused, and the
-// token (the secret is kept in the store) still works after a restart.
-TEST_F(SoukdTest, BootstrapAdminTokenCreatesAProductThatSearchFinds) {
+// The seller routes are wired into soukd with the node's token secret: the admin account
+// created at first start (its generated password logged once) logs in and a product the search
+// finds at once, a request without it is refused, and the token (the secret is kept in the store)
+// still works after a restart.
+TEST_F(SoukdTest, AdminLoginCreatesAProductThatSearchFinds) {
   auto args = node_args();
   args.insert(args.end(), {"--demo-catalog", "50"});
   auto token = std::string{};
@@ -497,8 +510,8 @@ TEST_F(SoukdTest, BootstrapAdminTokenCreatesAProductThatSearchFinds) {
     ASSERT_FALSE(ready.is_null()) << p->stderr_text();
     auto port = port_of(ready.value("http", ""));
     ASSERT_NE(port, 0) << ready.dump();
-    token = bootstrap_token(*p);
-    ASSERT_EQ(token.rfind("v1.", 0), 0U) << "no \"bootstrap admin token\" line:\n"
+    token = admin_token(*p, port);
+    ASSERT_EQ(token.rfind("v1.", 0), 0U) << "no admin login from the logged password:\n"
                                          << p->stderr_text();
 
     auto refused = send_json(port, "POST", "/v1/products", product, "");
@@ -597,7 +610,8 @@ TEST_F(SoukdTest, StockSetBySellersIsOwnedByTheSkuActorAndSurvivesARestart) {
     auto ready = wait_ready(*p);
     ASSERT_FALSE(ready.is_null()) << p->stderr_text();
     auto port = port_of(ready.value("http", ""));
-    token = bootstrap_token(*p);
+    token = admin_token(*p, port);
+    ASSERT_FALSE(token.empty()) << p->stderr_text();
     auto product = test::http_get(port, "/v1/products/1");
     ASSERT_TRUE(product);
     ASSERT_EQ(product->status, 200) << product->body;

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace souk::actors {
+
+/// An order's status changed (durably). What buyers see on `GET /v1/events`.
+struct order_event {
+  std::string user_id;
+  std::string order_id;
+  std::string status;         ///< the new status (PAID, SHIPPED, ...)
+  std::string payment_status; ///< pending, captured, refunded, ... ("" before a payment)
+  std::int64_t at_ms = 0;
+};
+
+/// Receives order events; the HTTP edge's event hub implements it. Called from CAF workers:
+/// implementations must be thread-safe and must not block.
+class order_event_listener {
+public:
+  virtual ~order_event_listener() = default;
+  virtual void publish(const order_event& e) = 0;
+};
+
+} // namespace souk::actors

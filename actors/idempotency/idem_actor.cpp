@@ -1,0 +1,131 @@
+#include "actors/idempotency/idem_actor.hpp"
+
+#include "actors/api/idempotency_api.hpp"
+#include "actors/common/entity.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+namespace souk::actors {
+
+namespace {
+
+enum class record_status { none, running, done };
+
+struct idem_state : entity_base {
+  record_status status = record_status::none;
+  std::string fingerprint;
+  std::int64_t created_at_ms = 0; ///< when the key was first used (retention counts from it)
+  std::int64_t started_at_ms = 0; ///< when the running request began (its lease)
+  std::int64_t attempt = 0;       ///< of the running request; counts up, never reused
+  stored_response response;
+
+  std::string encode() const {
+    const char* names[] = {"none", "running", "done"};
+    return nlohmann::json{
+        {"status", names[static_cast<int>(status)]},
+        {"fingerprint", fingerprint},
+        {"created_at_ms", created_at_ms},
+        {"started_at_ms", started_at_ms},
+        {"attempt", attempt},
+        {"response",
+         {response.status, response.content_type, response.etag, response.location, response.body}}}
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  bool can_passivate() const { return true; }
+
+  void decode(const std::string& text) {
+    auto j = nlohmann::json::parse(text);
+    auto s = j.at("status").get<std::string>();
+    status = s == "running" ? record_status::running
+                            : (s == "done" ? record_status::done : record_status::none);
+    j.at("fingerprint").get_to(fingerprint);
+    j.at("created_at_ms").get_to(created_at_ms);
+    j.at("started_at_ms").get_to(started_at_ms);
+    attempt = j.value("attempt", std::int64_t{0});
+    auto& r = j.at("response");
+    r.at(0).get_to(response.status);
+    r.at(1).get_to(response.content_type);
+    r.at(2).get_to(response.etag);
+    r.at(3).get_to(response.location);
+    r.at(4).get_to(response.body);
+  }
+
+  /// Forgets a record past its retention.
+  void expire(std::int64_t now) {
+    if (status != record_status::none && created_at_ms + ctx->idempotency_ttl.count() <= now)
+      clear();
+  }
+  void clear() {
+    status = record_status::none;
+    fingerprint.clear();
+    created_at_ms = started_at_ms = 0;
+    response = {};
+  }
+};
+
+using self_t = caf::stateful_actor<idem_state>;
+
+caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const entity_context> ctx) {
+  auto& st = self->state;
+  st.ref = {"idem", key};
+  st.ctx = std::move(ctx);
+  if (auto snap = load_snapshot(st))
+    st.decode(snap->state);
+  start_idle_checks(self);
+  return {
+      [self](idem_begin_atom, const std::string& fingerprint) {
+        auto& s = self->state;
+        ++s.routed;
+        auto now = s.ctx->now_ms();
+        s.expire(now);
+        if (s.status != record_status::none && s.fingerprint != fingerprint)
+          return reply_when_durable(self, idem_answer{"mismatch", {}}, false);
+        if (s.status == record_status::done)
+          return reply_when_durable(self, idem_answer{"done", s.response}, false);
+        if (s.status == record_status::running &&
+            s.started_at_ms + s.ctx->idempotency_lease.count() > now)
+          return reply_when_durable(self, idem_answer{"in_flight", {}}, false);
+        // New, or a running request whose lease ran out: this caller takes it over.
+        if (s.status == record_status::none)
+          s.created_at_ms = now;
+        s.status = record_status::running;
+        s.fingerprint = fingerprint;
+        s.started_at_ms = now;
+        ++s.attempt;
+        return reply_when_durable(self, idem_answer{"new", {}, s.attempt}, true);
+      },
+      [self](idem_finish_atom, const std::string& fingerprint, std::int64_t attempt,
+             stored_response& r) {
+        auto& s = self->state;
+        ++s.routed;
+        if (s.status != record_status::running || s.fingerprint != fingerprint ||
+            s.attempt != attempt)
+          return reply_when_durable(self, false, false);
+        s.status = record_status::done;
+        s.response = std::move(r);
+        return reply_when_durable(self, true, true);
+      },
+      [self](idem_abort_atom, const std::string& fingerprint, std::int64_t attempt) {
+        auto& s = self->state;
+        ++s.routed;
+        if (s.status != record_status::running || s.fingerprint != fingerprint ||
+            s.attempt != attempt)
+          return reply_when_durable(self, false, false);
+        s.clear();
+        return reply_when_durable(self, true, true);
+      },
+      [self](durable_atom, bool ok) { on_durable(self, ok); },
+      [self](idle_atom) { on_idle_check(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_idem_actor(caf::actor_system& sys, const std::string& key,
+                            std::shared_ptr<const entity_context> ctx) {
+  return sys.spawn(idem_actor, key, std::move(ctx));
+}
+
+} // namespace souk::actors

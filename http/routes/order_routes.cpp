@@ -1,0 +1,419 @@
+#include "http/catalog_json.hpp"
+#include "http/problem.hpp"
+#include "http/routes/client_routes.hpp"
+
+#include <atomic>
+#include <mutex>
+
+namespace souk::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int default_limit = 20;
+constexpr int max_limit = 100;
+
+/// The order id of a checkout: derived from the caller and the Idempotency-Key (through the
+/// key's scope digest), so a retry after a crash or a lost answer reaches the same saga.
+std::string order_id_of(const std::string& scope) {
+  return "o_" + scope.substr(0, 24);
+}
+
+/// Whether `body` (an order's view) belongs to `subject`.
+bool owned_by(const std::string& body, const std::string& subject) {
+  auto j = json::parse(body, nullptr, false);
+  return j.is_object() && j.value("user_id", "") == subject;
+}
+
+response order_response(unsigned status, std::string body, const std::string& id) {
+  auto res = json_text(status, std::move(body));
+  res.set(bhttp::field::location, "/v1/orders/" + id);
+  return res;
+}
+
+/// The problem for a checkout that did not produce a payable order.
+response checkout_problem(const actors::order_answer& a, const std::string& trace) {
+  if (a.code == "insufficient_stock") {
+    auto errors = json::array();
+    auto order = json::parse(a.body, nullptr, false);
+    if (order.is_object() && order.contains("lines")) {
+      auto& lines = order["lines"];
+      for (std::size_t i = 0; i < lines.size(); ++i)
+        if (lines[i].contains("available"))
+          errors.push_back({{"pointer", "/lines/" + std::to_string(i)},
+                            {"code", "insufficient_stock"},
+                            {"sku", lines[i].value("sku", "")},
+                            {"requested", lines[i].value("qty", std::int64_t{0})},
+                            {"available", lines[i]["available"]},
+                            {"detail", "only " + lines[i]["available"].dump() + " available"}});
+    }
+    json extra = {{"errors", errors}};
+    if (order.is_object())
+      extra["order_id"] = order.value("id", "");
+    return make_problem(409, "insufficient_stock", "some lines cannot be covered by the stock",
+                        trace, extra);
+  }
+  if (a.code == "cart_empty")
+    return make_problem(409, "cart_empty", "the cart is empty", trace);
+  if (a.code == "frozen")
+    return make_problem(409, "checkout_in_progress",
+                        "another checkout of this cart is running; retry with its key", trace);
+  json extra = nullptr;
+  auto order = json::parse(a.body, nullptr, false);
+  if (order.is_object())
+    extra = {{"order_id", order.value("id", "")}, {"order_status", order.value("status", "")}};
+  return make_problem(409, a.code.empty() ? std::string{"checkout_failed"} : a.code,
+                      "the checkout did not go through (" + a.status + ")", trace, extra);
+}
+
+/// Reads `{shipping: {region, city, address}}`; answers 422 and returns false when bad.
+bool read_shipping(const json& body, const client_env& env, actors::cart_checkout_cmd& cmd,
+                   const std::string& trace, responder& respond) {
+  auto it = body.find("shipping");
+  if (it == body.end() || !it->is_object()) {
+    respond(invalid("/shipping", "shipping must be an object {region, city, address}", trace));
+    return false;
+  }
+  if (refuse_unknown_members(*it, {"region", "city", "address"}, trace, respond, "/shipping"))
+    return false;
+  for (auto [name, out, max] : {std::tuple{"region", &cmd.region, std::size_t{64}},
+                                std::tuple{"city", &cmd.city, std::size_t{100}},
+                                std::tuple{"address", &cmd.address, std::size_t{300}}}) {
+    auto f = it->find(name);
+    if (f == it->end() || !f->is_string() || f->get<std::string>().empty() ||
+        f->get<std::string>().size() > max) {
+      respond(invalid(std::string{"/shipping/"} + name,
+                      std::string{name} + " must be a string of 1 to " + std::to_string(max) +
+                          " characters",
+                      trace));
+      return false;
+    }
+    *out = f->get<std::string>();
+  }
+  auto regions = env.catalog->regions();
+  if (std::none_of(regions.begin(), regions.end(),
+                   [&](const actors::region_view& r) { return r.id == cmd.region; })) {
+    respond(invalid("/shipping/region", "region must be one of GET /v1/regions", trace));
+    return false;
+  }
+  return true;
+}
+
+/// Asks the order and answers it when `subject` owns it; 404 otherwise.
+void view_owned(std::shared_ptr<const client_env> env, const std::string& id,
+                const std::string& subject, const std::string& trace, responder respond) {
+  env->gateway->order_view(id, env->call_deadline,
+                           [subject, trace, respond = std::move(respond)](
+                               actors::call_status st, actors::order_answer a) mutable {
+                             if (!st.ok()) {
+                               respond(gateway_problem(st, trace));
+                               return;
+                             }
+                             if (!a.code.empty() || !owned_by(a.body, subject)) {
+                               respond(make_problem(404, "not_found", "no such order", trace));
+                               return;
+                             }
+                             respond(json_text(200, std::move(a.body)));
+                           });
+}
+
+/// Runs `act` on the order when `subject` owns it (the user's order index says so); 404 else.
+void act_on_owned(std::shared_ptr<const client_env> env, const std::string& id,
+                  const std::string& subject, const std::string& trace, responder respond,
+                  std::function<void(responder)> act) {
+  env->gateway->user_owns(subject, id, env->call_deadline,
+                          [trace, respond = std::move(respond),
+                           act = std::move(act)](actors::call_status st, bool owns) mutable {
+                            if (!st.ok())
+                              respond(gateway_problem(st, trace));
+                            else if (!owns)
+                              respond(make_problem(404, "not_found", "no such order", trace));
+                            else
+                              act(std::move(respond));
+                          });
+}
+
+/// A cancel or return answer: 200 with the order, 409 with the refusal, 404 when unknown.
+actors::entity_gateway::callback<actors::order_answer>
+change_reply(responder respond, std::string trace, std::string refusal_detail) {
+  return [respond = std::move(respond), trace = std::move(trace),
+          refusal_detail = std::move(refusal_detail)](actors::call_status st,
+                                                      actors::order_answer a) mutable {
+    if (!st.ok())
+      respond(gateway_problem(st, trace));
+    else if (a.code == "unknown_entity")
+      respond(make_problem(404, "not_found", "no such order", trace));
+    else if (!a.code.empty())
+      respond(
+          make_problem(409, a.code, refusal_detail + " (the order is " + a.status + ")", trace));
+    else
+      respond(json_text(200, std::move(a.body)));
+  };
+}
+
+} // namespace
+
+void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
+  routes.add(bhttp::verb::post, "/v1/checkout",
+             [env](const request_context& ctx, responder respond) {
+               auto who = authenticate(ctx, *env, respond);
+               if (!who)
+                 return;
+               auto body = object_body(ctx, respond);
+               if (!body || refuse_unknown_members(*body, {"shipping"}, ctx.trace_id, respond))
+                 return;
+               actors::cart_checkout_cmd cmd;
+               if (!read_shipping(*body, *env, cmd, ctx.trace_id, respond))
+                 return;
+               cmd.currency = currency;
+               cmd.idempotency_key = std::string{ctx.req["Idempotency-Key"]};
+               auto subject = who->subject;
+               idempotent(
+                   ctx, env, subject, true,
+                   [env, subject, cmd, trace = ctx.trace_id](const std::string& scope,
+                                                             responder reply) mutable {
+                     cmd.order_id = order_id_of(scope);
+                     // The order enters the user's index before it exists: a crash in between
+                     // leaves an id that GET /v1/orders skips, never an order its buyer cannot
+                     // find.
+                     env->gateway->user_add_order(
+                         subject, cmd.order_id, env->call_deadline,
+                         [env, subject, cmd, trace,
+                          reply = std::move(reply)](actors::call_status st, bool) mutable {
+                           if (!st.ok()) {
+                             reply(gateway_problem(st, trace));
+                             return;
+                           }
+                           auto id = cmd.order_id;
+                           env->gateway->checkout(
+                               subject, std::move(cmd), env->checkout_deadline,
+                               [id, trace, reply = std::move(reply)](
+                                   actors::call_status st2, actors::order_answer a) mutable {
+                                 if (st2.error == "timeout") {
+                                   // Still running: the client polls the order (or retries the
+                                   // key).
+                                   reply(order_response(
+                                       202, json{{"id", id}, {"status", "PROCESSING"}}.dump(), id));
+                                   return;
+                                 }
+                                 if (!st2.ok()) {
+                                   reply(gateway_problem(st2, trace));
+                                   return;
+                                 }
+                                 if (!a.code.empty() || a.body.empty()) {
+                                   reply(checkout_problem(a, trace));
+                                   return;
+                                 }
+                                 reply(order_response(201, std::move(a.body), id));
+                               });
+                         });
+                   },
+                   std::move(respond));
+             });
+
+  routes.add(bhttp::verb::get, "/v1/orders/{id}",
+             [env](const request_context& ctx, responder respond) {
+               auto who = authenticate(ctx, *env, respond);
+               if (!who)
+                 return;
+               view_owned(env, ctx.params.at("id"), who->subject, ctx.trace_id, std::move(respond));
+             });
+
+  routes.add(bhttp::verb::get, "/v1/orders", [env](const request_context& ctx, responder respond) {
+    auto who = authenticate(ctx, *env, respond);
+    if (!who)
+      return;
+    auto target = std::string{ctx.req.target()};
+    auto q = target.find('?');
+    std::int64_t limit = default_limit;
+    std::int64_t before = -1;
+    if (q != std::string::npos) {
+      std::string_view rest = std::string_view{target}.substr(q + 1);
+      while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        auto eq = pair.find('=');
+        auto name = std::string{pair.substr(0, eq)};
+        auto value =
+            eq == std::string_view::npos ? std::string{} : std::string{pair.substr(eq + 1)};
+        if (name == "limit") {
+          auto v = to_int(value);
+          if (!v || *v < 1 || *v > max_limit) {
+            respond(invalid("/limit", "limit must be an integer from 1 to 100", ctx.trace_id));
+            return;
+          }
+          limit = *v;
+        } else if (name == "cursor") {
+          auto v = value.size() > 1 && value[0] == 'p' ? to_int(value.substr(1)) : std::nullopt;
+          if (!v || *v < 1) {
+            respond(make_problem(400, "invalid_cursor",
+                                 "cursor must be a next_cursor of a previous page", ctx.trace_id));
+            return;
+          }
+          before = *v;
+        } else if (!name.empty()) {
+          respond(make_problem(400, "unknown_parameter", "unknown query parameter '" + name + "'",
+                               ctx.trace_id));
+          return;
+        }
+      }
+    }
+    auto subject = who->subject;
+    auto trace = ctx.trace_id;
+    env->gateway->user_orders(
+        subject, before, limit, env->call_deadline,
+        [env, subject, trace, respond = std::move(respond)](actors::call_status st,
+                                                            actors::user_orders_page page) mutable {
+          if (!st.ok()) {
+            respond(gateway_problem(st, trace));
+            return;
+          }
+          json next = page.next > 0 ? json("p" + std::to_string(page.next)) : json(nullptr);
+          if (page.order_ids.empty()) {
+            respond(make_json(200, {{"data", json::array()}, {"next_cursor", next}}));
+            return;
+          }
+          // Every order of the page is asked at once; the last answer writes the list.
+          struct gather {
+            std::mutex mtx;
+            std::vector<std::string> bodies;
+            std::atomic<std::size_t> left;
+            actors::call_status failed;
+            responder respond;
+          };
+          auto g = std::make_shared<gather>();
+          g->bodies.resize(page.order_ids.size());
+          g->left = page.order_ids.size();
+          g->respond = std::move(respond);
+          for (std::size_t i = 0; i < page.order_ids.size(); ++i)
+            env->gateway->order_view(
+                page.order_ids[i], env->call_deadline,
+                [g, i, next, subject, trace](actors::call_status s, actors::order_answer a) {
+                  {
+                    std::lock_guard<std::mutex> guard{g->mtx};
+                    if (!s.ok())
+                      g->failed = s;
+                    else if (a.code.empty() && owned_by(a.body, subject))
+                      g->bodies[i] = std::move(a.body);
+                  }
+                  if (--g->left > 0)
+                    return;
+                  if (!g->failed.ok()) {
+                    g->respond(gateway_problem(g->failed, trace));
+                    return;
+                  }
+                  std::string out = "{\"data\":[";
+                  bool first = true;
+                  for (auto& b : g->bodies) {
+                    if (b.empty())
+                      continue; // an id whose checkout never created the order
+                    out += first ? "" : ",";
+                    out += b;
+                    first = false;
+                  }
+                  out += "],\"next_cursor\":" + next.dump() + "}";
+                  g->respond(json_text(200, std::move(out)));
+                });
+        });
+  });
+
+  routes.add(bhttp::verb::post, "/v1/orders/{id}/cancel",
+             [env](const request_context& ctx, responder respond) {
+               auto who = authenticate(ctx, *env, respond);
+               if (!who)
+                 return;
+               auto body = object_body(ctx, respond, true);
+               if (!body || refuse_unknown_members(*body, {"reason"}, ctx.trace_id, respond))
+                 return;
+               auto id = ctx.params.at("id");
+               auto subject = who->subject;
+               auto trace = ctx.trace_id;
+               idempotent(
+                   ctx, env, subject, false,
+                   [env, id, subject, trace](const std::string&, responder reply) {
+                     act_on_owned(env, id, subject, trace, std::move(reply),
+                                  [env, id, trace](responder r) {
+                                    env->gateway->order_cancel(
+                                        id, env->checkout_deadline,
+                                        change_reply(std::move(r), trace,
+                                                     "the order can no longer be cancelled"));
+                                  });
+                   },
+                   std::move(respond));
+             });
+
+  routes.add(
+      bhttp::verb::post, "/v1/orders/{id}/return",
+      [env](const request_context& ctx, responder respond) {
+        auto who = authenticate(ctx, *env, respond);
+        if (!who)
+          return;
+        auto body = object_body(ctx, respond, true);
+        if (!body || refuse_unknown_members(*body, {"lines", "reason"}, ctx.trace_id, respond))
+          return;
+        if (body->contains("lines") && !(*body)["lines"].is_array()) {
+          respond(invalid("/lines", "lines must be an array of {sku, qty}", ctx.trace_id));
+          return;
+        }
+        auto id = ctx.params.at("id");
+        auto subject = who->subject;
+        auto trace = ctx.trace_id;
+        // Only whole orders are returned for now: `lines`, when given, must name every line with
+        // its full quantity (checked against the order before the return starts).
+        auto lines = body->value("lines", json::array());
+        idempotent(
+            ctx, env, subject, false,
+            [env, id, subject, trace, lines](const std::string&, responder reply) {
+              act_on_owned(
+                  env, id, subject, trace, std::move(reply), [env, id, trace, lines](responder r) {
+                    if (lines.empty()) {
+                      env->gateway->order_return(
+                          id, env->checkout_deadline,
+                          change_reply(std::move(r), trace,
+                                       "only a delivered order can be returned"));
+                      return;
+                    }
+                    env->gateway->order_view(
+                        id, env->call_deadline,
+                        [env, id, trace, lines, r = std::move(r)](actors::call_status st,
+                                                                  actors::order_answer a) mutable {
+                          if (!st.ok()) {
+                            r(gateway_problem(st, trace));
+                            return;
+                          }
+                          auto order = json::parse(a.body, nullptr, false);
+                          std::map<std::string, std::int64_t> want;
+                          for (auto& l : lines) {
+                            if (!l.is_object() || !l.contains("sku") || !l["sku"].is_string() ||
+                                !l.contains("qty") || !l["qty"].is_number_integer()) {
+                              r(invalid("/lines", "each line must be {sku, qty}", trace));
+                              return;
+                            }
+                            want[l["sku"].get<std::string>()] += l["qty"].get<std::int64_t>();
+                          }
+                          std::map<std::string, std::int64_t> have;
+                          if (order.is_object())
+                            for (auto& l : order.value("lines", json::array()))
+                              have[l.value("sku", "")] += l.value("qty", std::int64_t{0});
+                          if (want != have) {
+                            r(make_problem(
+                                422, "partial_return_unsupported",
+                                "a return covers the whole order: list every line with its "
+                                "full quantity, or send no lines",
+                                trace));
+                            return;
+                          }
+                          env->gateway->order_return(
+                              id, env->checkout_deadline,
+                              change_reply(std::move(r), trace,
+                                           "only a delivered order can be returned"));
+                        });
+                  });
+            },
+            std::move(respond));
+      });
+}
+
+} // namespace souk::http

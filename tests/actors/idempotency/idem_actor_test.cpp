@@ -1,0 +1,362 @@
+// The idempotency record (kind "idem") through the real directory on CAF's deterministic
+// scheduler over a real SQLite store: begin / finish / abort, the lease a running request holds,
+// the retention of a record, and that what it answered survives a crash and a restart.
+
+#include "actors/api/directory.hpp"
+#include "actors/api/errors.hpp"
+#include "actors/api/idempotency_api.hpp"
+#include "actors/api/payment_api.hpp" // test_node.hpp uses it
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_node.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <caf/scoped_actor.hpp>
+#include <gtest/gtest.h>
+
+namespace souk {
+namespace {
+
+using namespace std::chrono_literals;
+using actors::idem_abort_atom;
+using actors::idem_answer;
+using actors::idem_begin_atom;
+using actors::idem_finish_atom;
+using actors::stored_response;
+
+/// The defaults of entity_context: the test node runs with them.
+const std::chrono::milliseconds lease = actors::entity_context{}.idempotency_lease;
+const std::chrono::milliseconds ttl = actors::entity_context{}.idempotency_ttl;
+
+/// A request routed to a record that the test has not settled: it decides what runs, then
+/// looks whether the answer came.
+class pending_call {
+public:
+  template <class... Ts>
+  pending_call(test::test_node& node, const std::string& key, Ts&&... xs)
+      : me_(node.system(), true),
+        handle_(me_->request(node.directory(), caf::infinite, actors::route_atom::value,
+                             actors::entity_ref{"idem", key},
+                             caf::make_message(std::forward<Ts>(xs)...))) {}
+
+  bool answered() const { return !me_->mailbox().empty(); }
+
+  template <class T>
+  std::optional<T> take() {
+    std::optional<T> value;
+    handle_.receive([&](T& v) { value = std::move(v); }, [&](caf::error& e) { error = e; });
+    return value;
+  }
+
+  caf::error error;
+
+private:
+  caf::scoped_actor me_;
+  caf::response_handle<caf::blocking_actor, caf::message, true> handle_;
+};
+
+class IdemActorTest : public ::testing::Test {
+protected:
+  static idem_answer begin(test::test_node& node, const std::string& key,
+                           const std::string& fingerprint) {
+    return node.ask<idem_answer>("idem", key, idem_begin_atom::value, fingerprint);
+  }
+  /// Finishes `attempt` (1: the first request that began under the key).
+  static bool finish(test::test_node& node, const std::string& key, const std::string& fingerprint,
+                     stored_response r, std::int64_t attempt = 1) {
+    return node.ask<bool>("idem", key, idem_finish_atom::value, fingerprint, attempt, std::move(r));
+  }
+  static bool abort(test::test_node& node, const std::string& key, const std::string& fingerprint,
+                    std::int64_t attempt = 1) {
+    return node.ask<bool>("idem", key, idem_abort_atom::value, fingerprint, attempt);
+  }
+
+  static stored_response created(const std::string& body = R"({"id":"o1"})") {
+    return {201, "application/json", "\"v1\"", "/v1/orders/o1", body};
+  }
+
+  static void expect_same(const stored_response& a, const stored_response& b) {
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.content_type, b.content_type);
+    EXPECT_EQ(a.etag, b.etag);
+    EXPECT_EQ(a.location, b.location);
+    EXPECT_EQ(a.body, b.body);
+  }
+
+  static std::int64_t stored_version(test::test_node& node, const std::string& key) {
+    auto r = node.store().load_snapshot("idem", key);
+    EXPECT_TRUE(r.ok());
+    return r.ok() && *r ? (*r)->version : 0;
+  }
+
+  static void run_without_writes(test::test_node& node) {
+    while (node.step()) {
+    }
+  }
+
+  test::temp_dir dir_;
+};
+
+TEST_F(IdemActorTest, TheFirstBeginIsNewAndARepeatWhileItRunsIsInFlight) {
+  test::test_node node{dir_.path(), {}};
+  auto first = begin(node, "k1", "POST /v1/orders #abc");
+  EXPECT_EQ(first.code, "new");
+  EXPECT_EQ(first.response.status, 0);
+  EXPECT_GT(stored_version(node, "k1"), 0) << "the running mark is durable before the answer";
+  EXPECT_EQ(begin(node, "k1", "POST /v1/orders #abc").code, "in_flight");
+  EXPECT_EQ(begin(node, "k1", "POST /v1/orders #abc").code, "in_flight");
+  // Another key is another record.
+  EXPECT_EQ(begin(node, "k2", "POST /v1/orders #abc").code, "new");
+}
+
+TEST_F(IdemActorTest, AnotherFingerprintIsAMismatchWhileRunningAndWhenDone) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp-a").code, "new");
+  auto running = begin(node, "k1", "fp-b");
+  EXPECT_EQ(running.code, "mismatch");
+  EXPECT_EQ(running.response.body, "");
+  ASSERT_TRUE(finish(node, "k1", "fp-a", created()));
+  auto done = begin(node, "k1", "fp-b");
+  EXPECT_EQ(done.code, "mismatch");
+  EXPECT_EQ(done.response.body, "") << "another request's response is never shown";
+  EXPECT_EQ(done.response.status, 0);
+  // A mismatch changes nothing: the first request's response is still replayed.
+  EXPECT_EQ(begin(node, "k1", "fp-a").code, "done");
+}
+
+TEST_F(IdemActorTest, FinishStoresTheResponseAndEveryLaterBeginReplaysIt) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  // Quotes, newlines, a NUL and non-ASCII text come back byte for byte.
+  std::string body =
+      "{\"id\":\"o1\",\n\"note\":\"\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\"}";
+  body.push_back('\0');
+  body += "tail";
+  auto r = created(body);
+  EXPECT_TRUE(finish(node, "k1", "fp", r));
+  for (int i = 0; i < 3; ++i) {
+    auto replay = begin(node, "k1", "fp");
+    EXPECT_EQ(replay.code, "done");
+    expect_same(replay.response, r);
+  }
+  // A second finish (a duplicate) does not overwrite the stored response.
+  auto other = r;
+  other.status = 500;
+  other.body = "late duplicate";
+  EXPECT_FALSE(finish(node, "k1", "fp", other));
+  expect_same(begin(node, "k1", "fp").response, r);
+}
+
+TEST_F(IdemActorTest, FinishAndAbortNeedARunningRequestWithTheSameFingerprint) {
+  test::test_node node{dir_.path(), {}};
+  EXPECT_FALSE(finish(node, "k1", "fp", created())) << "nothing began";
+  EXPECT_FALSE(abort(node, "k1", "fp")) << "nothing began";
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  EXPECT_FALSE(finish(node, "k1", "other", created()));
+  EXPECT_FALSE(abort(node, "k1", "other"));
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight") << "still running";
+  ASSERT_TRUE(finish(node, "k1", "fp", created()));
+  EXPECT_FALSE(abort(node, "k1", "fp")) << "a finished request is not forgotten";
+  EXPECT_EQ(begin(node, "k1", "fp").code, "done");
+}
+
+TEST_F(IdemActorTest, AbortForgetsTheRunningRequestSoARetryRunsAgain) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp-a").code, "new");
+  EXPECT_TRUE(abort(node, "k1", "fp-a"));
+  auto retry = begin(node, "k1", "fp-a");
+  EXPECT_EQ(retry.code, "new") << "the retry runs";
+  EXPECT_EQ(retry.attempt, 2);
+  EXPECT_FALSE(abort(node, "k1", "fp-a", 1)) << "the first attempt is over";
+  EXPECT_TRUE(abort(node, "k1", "fp-a", 2));
+  // Forgotten entirely: the key may even be used for another request now.
+  auto other = begin(node, "k1", "fp-b");
+  EXPECT_EQ(other.code, "new");
+  EXPECT_TRUE(finish(node, "k1", "fp-b", created(), other.attempt));
+  EXPECT_EQ(begin(node, "k1", "fp-b").code, "done");
+  EXPECT_EQ(begin(node, "k1", "fp-a").code, "mismatch");
+}
+
+TEST_F(IdemActorTest, ARunningRequestBlocksRetriesUntilItsLeasePassesThenOneRetryTakesOver) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  node.run_for(lease - 1ms);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight") << "the lease has 1 ms left";
+  EXPECT_EQ(begin(node, "k1", "other").code, "mismatch");
+  node.run_for(1ms);
+  EXPECT_EQ(begin(node, "k1", "other").code, "mismatch") << "an expired lease is not for others";
+  EXPECT_EQ(begin(node, "k1", "fp").code, "new") << "the lease ran out: this retry takes over";
+  // The retry holds a fresh lease.
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  node.run_for(lease - 1ms);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  node.run_for(1ms);
+  auto third = begin(node, "k1", "fp");
+  EXPECT_EQ(third.code, "new");
+  EXPECT_EQ(third.attempt, 3);
+  // The runners whose leases ran out finish late: neither overwrites nor forgets the third's.
+  EXPECT_FALSE(finish(node, "k1", "fp", created(R"({"late":1})"), 1));
+  EXPECT_FALSE(abort(node, "k1", "fp", 2));
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  ASSERT_TRUE(finish(node, "k1", "fp", created(), 3));
+  // A done record has no lease: it replays however long after.
+  node.run_for(2 * lease);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "done");
+}
+
+TEST_F(IdemActorTest, ARecordOlderThanTheRetentionCountsAsAbsent) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp-a").code, "new");
+  ASSERT_TRUE(finish(node, "k1", "fp-a", created()));
+  // Retention counts from the first use of the key.
+  node.run_for(ttl - 1ms);
+  EXPECT_EQ(begin(node, "k1", "fp-a").code, "done");
+  EXPECT_EQ(begin(node, "k1", "fp-b").code, "mismatch");
+  node.run_for(1ms);
+  auto later = begin(node, "k1", "fp-b");
+  EXPECT_EQ(later.code, "new") << "the key is free again, for any request";
+  EXPECT_EQ(later.response.body, "");
+  EXPECT_EQ(begin(node, "k1", "fp-b").code, "in_flight");
+  EXPECT_EQ(begin(node, "k1", "fp-a").code, "mismatch");
+}
+
+TEST_F(IdemActorTest, AnExpiredRunningRecordIsAbsentToo) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp-a").code, "new");
+  node.run_for(ttl);
+  EXPECT_EQ(begin(node, "k1", "fp-b").code, "new");
+}
+
+TEST_F(IdemActorTest, EveryAnswerWaitsForTheWriteOfTheBeginBeforeIt) {
+  test::test_node node{dir_.path(), {}};
+  pending_call first{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  pending_call second{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  pending_call other{node, "k1", idem_begin_atom::value, std::string{"fp-x"}};
+  run_without_writes(node);
+  EXPECT_EQ(node.sink().held(), 1u);
+  EXPECT_FALSE(first.answered());
+  EXPECT_FALSE(second.answered()) << "in_flight is not said before new is durable";
+  EXPECT_FALSE(other.answered());
+  node.settle();
+  ASSERT_TRUE(first.answered());
+  ASSERT_TRUE(second.answered());
+  ASSERT_TRUE(other.answered());
+  EXPECT_EQ(first.take<idem_answer>()->code, "new");
+  EXPECT_EQ(second.take<idem_answer>()->code, "in_flight");
+  EXPECT_EQ(other.take<idem_answer>()->code, "mismatch");
+
+  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
+                   created()};
+  pending_call replay{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  run_without_writes(node);
+  EXPECT_FALSE(fin.answered());
+  EXPECT_FALSE(replay.answered());
+  node.settle();
+  ASSERT_TRUE(fin.answered());
+  ASSERT_TRUE(replay.answered());
+  EXPECT_EQ(fin.take<bool>(), true);
+  auto r = replay.take<idem_answer>();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, "done");
+  expect_same(r->response, created());
+}
+
+TEST_F(IdemActorTest, ADoneRecordReplaysAfterARestartInPlace) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  auto r = created("{\"id\":\"o1\",\"total\":{\"amount\":1500,\"currency\":\"RUB\"}}");
+  ASSERT_TRUE(finish(node, "k1", "fp", r));
+  node.restart_in_place(10s);
+  auto replay = begin(node, "k1", "fp");
+  EXPECT_EQ(replay.code, "done");
+  expect_same(replay.response, r);
+  EXPECT_EQ(begin(node, "k1", "other").code, "mismatch");
+  // And again after a second restart (the replay itself wrote nothing it depends on).
+  node.restart_in_place(10s);
+  expect_same(begin(node, "k1", "fp").response, r);
+}
+
+TEST_F(IdemActorTest, ARunningRecordBlocksRetriesAfterARestartUntilItsLeasePasses) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  // The node that ran the request dies; it never finishes nor aborts.
+  node.restart_in_place(10s);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  EXPECT_EQ(begin(node, "k1", "other").code, "mismatch");
+  node.run_for(lease - 10s - 1ms);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  node.run_for(1ms);
+  auto retry = begin(node, "k1", "fp");
+  EXPECT_EQ(retry.code, "new");
+  EXPECT_EQ(retry.attempt, 2) << "attempts count on across the restart";
+  ASSERT_TRUE(finish(node, "k1", "fp", created(), retry.attempt));
+  EXPECT_EQ(begin(node, "k1", "fp").code, "done");
+}
+
+TEST_F(IdemActorTest, AnAbortSurvivesARestart) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  ASSERT_TRUE(abort(node, "k1", "fp"));
+  node.restart_in_place(1s);
+  EXPECT_EQ(begin(node, "k1", "other").code, "new") << "the forgotten key stays forgotten";
+}
+
+TEST_F(IdemActorTest, ABeginLostInACrashWasNeverConfirmedAndTheRetryRunsIt) {
+  test::test_node node{dir_.path(), {}};
+  pending_call lost{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  run_without_writes(node);
+  ASSERT_EQ(node.sink().held(), 1u);
+  node.restart_in_place(1s);
+  EXPECT_FALSE(lost.answered()) << "nobody was told to run it";
+  EXPECT_EQ(begin(node, "k1", "fp").code, "new");
+}
+
+TEST_F(IdemActorTest, AFinishLostInACrashLeavesTheRequestRunningNotDone) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
+                   created()};
+  run_without_writes(node);
+  ASSERT_EQ(node.sink().held(), 1u);
+  node.restart_in_place(1s);
+  EXPECT_FALSE(fin.answered());
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight") << "no response was stored";
+  node.run_for(lease);
+  EXPECT_EQ(begin(node, "k1", "fp").code, "new");
+}
+
+TEST_F(IdemActorTest, AFailedWriteIsNeverConfirmed) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  node.sink().fail = true;
+  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
+                   created()};
+  node.settle();
+  node.sink().fail = false;
+  ASSERT_TRUE(fin.answered());
+  EXPECT_FALSE(fin.take<bool>());
+  EXPECT_EQ(fin.error, caf::make_error(actors::errc::store_failed));
+  // The record comes back from its last snapshot: still running, with its lease.
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  EXPECT_TRUE(finish(node, "k1", "fp", created()));
+  EXPECT_EQ(begin(node, "k1", "fp").code, "done");
+}
+
+TEST_F(IdemActorTest, ARecordSurvivesPassivation) {
+  test::node_options opts;
+  opts.idle_timeout = 1s;
+  test::test_node node{dir_.path(), opts};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  ASSERT_TRUE(finish(node, "k1", "fp", created()));
+  ASSERT_EQ(begin(node, "k2", "fp").code, "new");
+  node.run_for(5s);
+  expect_same(begin(node, "k1", "fp").response, created());
+  EXPECT_EQ(begin(node, "k2", "fp").code, "in_flight");
+}
+
+} // namespace
+} // namespace souk
