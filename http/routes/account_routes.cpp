@@ -193,77 +193,77 @@ void add_account_routes(router& routes, std::shared_ptr<const client_env> env) {
         std::move(respond));
   });
 
-  routes.add(bhttp::verb::post, "/v1/sessions",
-             [env, decoy](const request_context& ctx, responder respond) {
-               auto body = object_body(ctx, respond);
-               if (!body || refuse_unknown_members(*body, {"email", "password", "guest_token"},
-                                                   ctx.trace_id, respond))
-                 return;
-               auto trace = ctx.trace_id;
-               auto email_raw = required_text(*body, "email", 254, trace, respond);
-               if (!email_raw)
-                 return;
-               auto password = required_text(*body, "password", 128, trace, respond);
-               if (!password)
-                 return;
-               std::string guest;
-               if (body->contains("guest_token")) {
-                 auto& g = (*body)["guest_token"];
-                 token_error err = token_error::missing;
-                 auto who = g.is_string() ? verify_token(g.get<std::string>(), env->token_secret,
-                                                         unix_now(), err)
-                                          : std::nullopt;
-                 if (!who || who->subject.rfind("g_", 0) != 0) {
-                   respond(invalid("/guest_token",
-                                   "guest_token must be a valid guest session token", trace));
-                   return;
-                 }
-                 guest = who->subject;
-               }
-               auto id = user_id_of_email(normalize_email(*email_raw));
-               auto pw = *password;
-               idempotent(
-                   ctx, env, "", false,
-                   [env, decoy, id, pw, guest, trace](const std::string&, responder reply) mutable {
-                     env->gateway->user_get(
-                         id, env->call_deadline,
-                         [env, decoy, pw, guest, trace, reply = std::move(reply)](
-                             actors::call_status st, actors::user_answer a) mutable {
-                           if (!st.ok()) {
-                             reply(gateway_problem(st, trace));
-                             return;
-                           }
-                           bool known = a.code.empty();
-                           auto record = known ? a.profile.password_hash : *decoy;
-                           env->passwords->verify(
-                               pw, record,
-                               [env, known, profile = a.profile, guest, trace,
-                                reply = std::move(reply)](std::optional<bool> match) mutable {
-                                 if (!match) {
-                                   reply(gateway_problem({"overloaded", ""}, trace));
-                                   return;
-                                 }
-                                 if (!known || !*match) {
-                                   reply(make_problem(401, "invalid_credentials",
-                                                      "the email or the password is wrong", trace));
-                                   return;
-                                 }
-                                 principal p{profile.id, profile.role,
-                                             unix_now() + env->token_ttl.count()};
-                                 auto out = session_json(p);
-                                 out["token"] = sign_token(p, env->token_secret);
-                                 auto answer = [out, reply = std::move(reply)]() mutable {
-                                   reply(make_json(201, out));
-                                 };
-                                 if (guest.empty())
-                                   answer();
-                                 else
-                                   merge_guest_cart(env, guest, profile.id, std::move(answer));
-                               });
-                         });
-                   },
-                   std::move(respond));
-             });
+  routes.add(
+      bhttp::verb::post, "/v1/sessions",
+      [env, decoy](const request_context& ctx, responder respond) {
+        auto body = object_body(ctx, respond);
+        if (!body || refuse_unknown_members(*body, {"email", "password", "guest_token"},
+                                            ctx.trace_id, respond))
+          return;
+        auto trace = ctx.trace_id;
+        auto email_raw = required_text(*body, "email", 254, trace, respond);
+        if (!email_raw)
+          return;
+        auto password = required_text(*body, "password", 128, trace, respond);
+        if (!password)
+          return;
+        std::string guest;
+        if (body->contains("guest_token")) {
+          auto& g = (*body)["guest_token"];
+          token_error err = token_error::missing;
+          auto who = g.is_string()
+                         ? verify_token(g.get<std::string>(), env->token_secret, unix_now(), err)
+                         : std::nullopt;
+          if (!who || who->subject.rfind("g_", 0) != 0) {
+            respond(
+                invalid("/guest_token", "guest_token must be a valid guest session token", trace));
+            return;
+          }
+          guest = who->subject;
+        }
+        auto id = user_id_of_email(normalize_email(*email_raw));
+        auto pw = *password;
+        // A login is not replayed from an Idempotency-Key: the stored answer would keep a
+        // bearer token at rest, and logging in again is harmless anyway.
+        auto run = [env, decoy, id, pw, guest, trace](const std::string&, responder reply) mutable {
+          env->gateway->user_get(
+              id, env->call_deadline,
+              [env, decoy, pw, guest, trace,
+               reply = std::move(reply)](actors::call_status st, actors::user_answer a) mutable {
+                if (!st.ok()) {
+                  reply(gateway_problem(st, trace));
+                  return;
+                }
+                bool known = a.code.empty();
+                auto record = known ? a.profile.password_hash : *decoy;
+                env->passwords->verify(
+                    pw, record,
+                    [env, known, profile = a.profile, guest, trace,
+                     reply = std::move(reply)](std::optional<bool> match) mutable {
+                      if (!match) {
+                        reply(gateway_problem({"overloaded", ""}, trace));
+                        return;
+                      }
+                      if (!known || !*match) {
+                        reply(make_problem(401, "invalid_credentials",
+                                           "the email or the password is wrong", trace));
+                        return;
+                      }
+                      principal p{profile.id, profile.role, unix_now() + env->token_ttl.count()};
+                      auto out = session_json(p);
+                      out["token"] = sign_token(p, env->token_secret);
+                      auto answer = [out, reply = std::move(reply)]() mutable {
+                        reply(make_json(201, out));
+                      };
+                      if (guest.empty())
+                        answer();
+                      else
+                        merge_guest_cart(env, guest, profile.id, std::move(answer));
+                    });
+              });
+        };
+        run(std::string{}, std::move(respond));
+      });
 
   routes.add(bhttp::verb::post, "/v1/sessions/guest",
              [env](const request_context& ctx, responder respond) {
