@@ -27,45 +27,17 @@ soukd=build/release/runtime/soukd load=build/release/bench/souk_edge_load
 [[ -x "$soukd" && -x "$load" ]] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 command -v wrk >/dev/null && command -v nginx >/dev/null || scripts/setup.sh --bench
 
-work=$(mktemp -d /tmp/souk-client-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_name=client-bench
+. bench/common.sh
 nginx_port=$(free_port) souk_port=$(free_port) cluster_port=$(free_port)
-
-body=$(printf '{"id":1,"title":"Krossovki begovye","price":{"amount":499900,"currency":"RUB"},"in_stock":true,"x":"%s"}' "")
-body=${body:0:99}"}"
-mkdir -p "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $work/nginx/error.log;
-pid $work/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '$body'; }
-  }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+start_nginx "$nginx_port"
 
 admin_password=bench-admin-password
 SOUK_ADMIN_PASSWORD=$admin_password "$soukd" --data "$work/data" --http "127.0.0.1:$souk_port" \
   --cluster "127.0.0.1:$cluster_port" --demo-catalog "$products" --log-level warn \
   2> "$work/soukd.log" & pids+=($!)
 souk_pid=$!
-for _ in $(seq 1 600); do
-  curl -sf "127.0.0.1:$souk_port/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -sf "127.0.0.1:$souk_port/readyz" >/dev/null || { echo "soukd did not become ready" >&2; cat "$work/soukd.log" >&2; exit 1; }
+wait_ready "$souk_port" "$work/soukd.log"
 api="http://127.0.0.1:$souk_port"
 
 # 1,000 guests with two lines each, and 50 SKUs to add.
