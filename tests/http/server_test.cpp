@@ -477,6 +477,51 @@ TEST_F(ServerTest, FreedConnectionSlotIsUsableAgain) {
   EXPECT_EQ(reply->status, 200);
 }
 
+TEST_F(ServerTest, ThousandsOfIdleConnectionsDoNotKeepOthersFromBeingServed) {
+  start();
+  constexpr std::size_t idle = 2'000;
+  std::vector<std::unique_ptr<http_connection>> quiet;
+  for (std::size_t i = 0; i < idle; ++i) {
+    quiet.push_back(std::make_unique<http_connection>(port()));
+    ASSERT_TRUE(quiet.back()->connected())
+        << "connection " << i << ": errno " << quiet.back()->error();
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server_->stats().connections_open < idle && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GE(server_->stats().connections_open, idle);
+  // A client that does send requests is served at once, several times over.
+  for (int i = 0; i < 20; ++i) {
+    auto reply = test::http_get(port(), "/echo/" + std::to_string(i), 2s);
+    ASSERT_TRUE(reply) << "request " << i;
+    EXPECT_EQ(reply->status, 200);
+  }
+  quiet.clear();
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (server_->stats().connections_open > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->stats().connections_open, 0U) << "closed connections are let go";
+}
+
+TEST_F(ServerTest, AHalfClosedClientStillGetsItsAnswers) {
+  start();
+  // At once, and from another thread after the client has already half-closed.
+  for (auto target : {"/echo/half", "/later/200/half"}) {
+    http_connection conn{port()};
+    ASSERT_TRUE(conn.connected());
+    ASSERT_TRUE(conn.send_all(test::make_request("GET", target)));
+    conn.shutdown_write();
+    auto reply = conn.read_reply(5s);
+    ASSERT_TRUE(reply) << target;
+    EXPECT_EQ(reply->status, 200) << target;
+    EXPECT_NE(reply->body.find("half"), std::string::npos) << reply->body;
+    EXPECT_TRUE(conn.wait_closed(5s)) << "the server closes once the client said it is done";
+  }
+  auto health = test::http_get(port(), "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
 TEST_F(ServerTest, HandlerThatThrowsAnswers500AndTheServerCarriesOn) {
   start();
   http_connection conn{port()};

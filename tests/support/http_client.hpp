@@ -113,6 +113,13 @@ public:
   /// True once the server closed (EOF or reset) the connection.
   bool peer_closed() const { return peer_closed_; }
 
+  /// Half-closes: no more bytes from this side (the server sees end of stream), while the
+  /// connection can still read what the server sends.
+  void shutdown_write() {
+    if (fd_ >= 0)
+      ::shutdown(fd_, SHUT_WR);
+  }
+
   /// Writes all of `data` (one `send` when the kernel takes it whole). False on error.
   bool send_all(std::string_view data,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds{2000}) {
