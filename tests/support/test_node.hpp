@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -559,5 +560,34 @@ inline bool test_node::decide(const std::string& payment_id, bool approve) {
             [&](caf::error& e) { ADD_FAILURE() << "error: " << sys_.render(e); });
   return out;
 }
+
+/// A request routed to an entity that the test has not settled: the test decides what runs,
+/// then looks whether the answer came. One requester per request, so an answer is never
+/// mistaken for another's.
+class pending_call {
+public:
+  template <class... Ts>
+  pending_call(test_node& node, actors::entity_ref to, Ts&&... xs)
+      : me_(node.system(), true),
+        handle_(me_->request(node.directory(), caf::infinite, actors::route_atom::value,
+                             std::move(to), caf::make_message(std::forward<Ts>(xs)...))) {}
+
+  bool answered() const { return !me_->mailbox().empty(); }
+
+  /// The answer as `T` (precondition: `answered()`); nullopt when it is an error, kept in
+  /// `error`.
+  template <class T>
+  std::optional<T> take() {
+    std::optional<T> value;
+    handle_.receive([&](T& v) { value = std::move(v); }, [&](caf::error& e) { error = e; });
+    return value;
+  }
+
+  caf::error error;
+
+private:
+  caf::scoped_actor me_;
+  caf::response_handle<caf::blocking_actor, caf::message, true> handle_;
+};
 
 } // namespace souk::test

@@ -32,32 +32,7 @@ using actors::stored_response;
 const std::chrono::milliseconds lease = actors::entity_context{}.idempotency_lease;
 const std::chrono::milliseconds ttl = actors::entity_context{}.idempotency_ttl;
 
-/// A request routed to a record that the test has not settled: it decides what runs, then
-/// looks whether the answer came.
-class pending_call {
-public:
-  template <class... Ts>
-  pending_call(test::test_node& node, const std::string& key, Ts&&... xs)
-      : me_(node.system(), true),
-        handle_(me_->request(node.directory(), caf::infinite, actors::route_atom::value,
-                             actors::entity_ref{"idem", key},
-                             caf::make_message(std::forward<Ts>(xs)...))) {}
-
-  bool answered() const { return !me_->mailbox().empty(); }
-
-  template <class T>
-  std::optional<T> take() {
-    std::optional<T> value;
-    handle_.receive([&](T& v) { value = std::move(v); }, [&](caf::error& e) { error = e; });
-    return value;
-  }
-
-  caf::error error;
-
-private:
-  caf::scoped_actor me_;
-  caf::response_handle<caf::blocking_actor, caf::message, true> handle_;
-};
+using test::pending_call;
 
 class IdemActorTest : public ::testing::Test {
 protected:
@@ -233,9 +208,9 @@ TEST_F(IdemActorTest, AnExpiredRunningRecordIsAbsentToo) {
 
 TEST_F(IdemActorTest, EveryAnswerWaitsForTheWriteOfTheBeginBeforeIt) {
   test::test_node node{dir_.path(), {}};
-  pending_call first{node, "k1", idem_begin_atom::value, std::string{"fp"}};
-  pending_call second{node, "k1", idem_begin_atom::value, std::string{"fp"}};
-  pending_call other{node, "k1", idem_begin_atom::value, std::string{"fp-x"}};
+  pending_call first{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp"}};
+  pending_call second{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp"}};
+  pending_call other{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp-x"}};
   run_without_writes(node);
   EXPECT_EQ(node.sink().held(), 1u);
   EXPECT_FALSE(first.answered());
@@ -249,9 +224,9 @@ TEST_F(IdemActorTest, EveryAnswerWaitsForTheWriteOfTheBeginBeforeIt) {
   EXPECT_EQ(second.take<idem_answer>()->code, "in_flight");
   EXPECT_EQ(other.take<idem_answer>()->code, "mismatch");
 
-  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
-                   created()};
-  pending_call replay{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  pending_call fin{
+      node, {"idem", "k1"}, idem_finish_atom::value, std::string{"fp"}, std::int64_t{1}, created()};
+  pending_call replay{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp"}};
   run_without_writes(node);
   EXPECT_FALSE(fin.answered());
   EXPECT_FALSE(replay.answered());
@@ -307,7 +282,7 @@ TEST_F(IdemActorTest, AnAbortSurvivesARestart) {
 
 TEST_F(IdemActorTest, ABeginLostInACrashWasNeverConfirmedAndTheRetryRunsIt) {
   test::test_node node{dir_.path(), {}};
-  pending_call lost{node, "k1", idem_begin_atom::value, std::string{"fp"}};
+  pending_call lost{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp"}};
   run_without_writes(node);
   ASSERT_EQ(node.sink().held(), 1u);
   node.restart_in_place(1s);
@@ -318,8 +293,8 @@ TEST_F(IdemActorTest, ABeginLostInACrashWasNeverConfirmedAndTheRetryRunsIt) {
 TEST_F(IdemActorTest, AFinishLostInACrashLeavesTheRequestRunningNotDone) {
   test::test_node node{dir_.path(), {}};
   ASSERT_EQ(begin(node, "k1", "fp").code, "new");
-  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
-                   created()};
+  pending_call fin{
+      node, {"idem", "k1"}, idem_finish_atom::value, std::string{"fp"}, std::int64_t{1}, created()};
   run_without_writes(node);
   ASSERT_EQ(node.sink().held(), 1u);
   node.restart_in_place(1s);
@@ -333,8 +308,8 @@ TEST_F(IdemActorTest, AFailedWriteIsNeverConfirmed) {
   test::test_node node{dir_.path(), {}};
   ASSERT_EQ(begin(node, "k1", "fp").code, "new");
   node.sink().fail = true;
-  pending_call fin{node,     "k1", idem_finish_atom::value, std::string{"fp"}, std::int64_t{1},
-                   created()};
+  pending_call fin{
+      node, {"idem", "k1"}, idem_finish_atom::value, std::string{"fp"}, std::int64_t{1}, created()};
   node.settle();
   node.sink().fail = false;
   ASSERT_TRUE(fin.answered());

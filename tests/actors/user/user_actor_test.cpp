@@ -47,35 +47,7 @@ using ::testing::ElementsAre;
 using ids = std::vector<std::string>;
 using products = std::vector<std::int64_t>;
 
-/// A request routed to a user that the test has not settled: it decides what runs, then looks
-/// whether an answer came. One requester per request, so an answer is never mistaken for
-/// another's.
-class pending_call {
-public:
-  template <class... Ts>
-  pending_call(test::test_node& node, const std::string& user, Ts&&... xs)
-      : me_(node.system(), true),
-        handle_(me_->request(node.directory(), caf::infinite, actors::route_atom::value,
-                             actors::entity_ref{"user", user},
-                             caf::make_message(std::forward<Ts>(xs)...))) {}
-
-  bool answered() const { return !me_->mailbox().empty(); }
-
-  /// The answer as `T` (precondition: `answered()`); nullopt when it is an error, kept in
-  /// `error`.
-  template <class T>
-  std::optional<T> take() {
-    std::optional<T> value;
-    handle_.receive([&](T& v) { value = std::move(v); }, [&](caf::error& e) { error = e; });
-    return value;
-  }
-
-  caf::error error;
-
-private:
-  caf::scoped_actor me_;
-  caf::response_handle<caf::blocking_actor, caf::message, true> handle_;
-};
+using test::pending_call;
 
 class UserActorTest : public ::testing::Test {
 protected:
@@ -371,11 +343,11 @@ TEST_F(UserActorTest, AFullWishlistRefusesNewProductsButStillMovesAndRemoves) {
 
 TEST_F(UserActorTest, EveryAnswerWaitsForItsWrite) {
   test::test_node node{dir_.path(), {}};
-  pending_call c{node, "u_1", user_create_atom::value, profile("ann@example.com")};
-  pending_call o{node, "u_1", user_add_order_atom::value, std::string{"o1"}};
-  pending_call w{node, "u_1", wish_add_atom::value, std::int64_t{9}};
+  pending_call c{node, {"user", "u_1"}, user_create_atom::value, profile("ann@example.com")};
+  pending_call o{node, {"user", "u_1"}, user_add_order_atom::value, std::string{"o1"}};
+  pending_call w{node, {"user", "u_1"}, wish_add_atom::value, std::int64_t{9}};
   // A read queued behind the changes is not answered before them either.
-  pending_call g{node, "u_1", user_get_atom::value};
+  pending_call g{node, {"user", "u_1"}, user_get_atom::value};
   run_without_writes(node);
   EXPECT_GE(node.sink().held(), 1u);
   EXPECT_FALSE(c.answered());
@@ -454,8 +426,8 @@ TEST_F(UserActorTest, ACrashBeforeTheWriteIsDurableConfirmedNothingAndLosesNothi
   test::test_node node{dir_.path(), {}};
   ASSERT_TRUE(add_order(node, "u_1", "o1"));
   ASSERT_EQ(wish(node, "u_1", 1).code, "");
-  pending_call o2{node, "u_1", user_add_order_atom::value, std::string{"o2"}};
-  pending_call w2{node, "u_1", wish_add_atom::value, std::int64_t{2}};
+  pending_call o2{node, {"user", "u_1"}, user_add_order_atom::value, std::string{"o2"}};
+  pending_call w2{node, {"user", "u_1"}, wish_add_atom::value, std::int64_t{2}};
   run_without_writes(node);
   ASSERT_EQ(node.sink().held(), 1u) << "the change waits for its write";
   node.restart_in_place(1s);
@@ -472,7 +444,7 @@ TEST_F(UserActorTest, ACrashBeforeTheWriteIsDurableConfirmedNothingAndLosesNothi
 
 TEST_F(UserActorTest, AWriteDurableButNotYetAnsweredBeforeACrashIsKept) {
   test::test_node node{dir_.path(), {}};
-  pending_call o1{node, "u_1", user_add_order_atom::value, std::string{"o1"}};
+  pending_call o1{node, {"user", "u_1"}, user_add_order_atom::value, std::string{"o1"}};
   run_without_writes(node);
   ASSERT_EQ(node.sink().drain(), 1u); // on disk; its acknowledgement is still queued
   EXPECT_FALSE(o1.answered());
@@ -497,11 +469,13 @@ TEST_F(UserActorTest, CrashesAtRandomPointsNeverLoseAConfirmedChange) {
     std::vector<std::pair<std::int64_t, std::unique_ptr<pending_call>>> wishes_sent;
     for (int i = 0; i < 4; ++i) {
       auto id = "o" + std::to_string(++next);
-      orders_sent.emplace_back(
-          id, std::make_unique<pending_call>(node, "u_1", user_add_order_atom::value, id));
+      orders_sent.emplace_back(id, std::make_unique<pending_call>(node,
+                                                                  actors::entity_ref{"user", "u_1"},
+                                                                  user_add_order_atom::value, id));
       std::int64_t p = next;
-      wishes_sent.emplace_back(
-          p, std::make_unique<pending_call>(node, "u_1", wish_add_atom::value, p));
+      wishes_sent.emplace_back(p, std::make_unique<pending_call>(node,
+                                                                 actors::entity_ref{"user", "u_1"},
+                                                                 wish_add_atom::value, p));
       // Some messages run, some writes become durable, in a random interleaving.
       for (int k = std::uniform_int_distribution<int>{0, 6}(rng); k > 0; --k) {
         if (coin(70))
@@ -553,8 +527,8 @@ TEST_F(UserActorTest, AFailedWriteIsNeverConfirmedAndTheUserComesBackFromItsLast
   auto v = stored_version(node, "u_1");
 
   node.sink().fail = true;
-  pending_call o2{node, "u_1", user_add_order_atom::value, std::string{"o2"}};
-  pending_call w2{node, "u_1", wish_add_atom::value, std::int64_t{2}};
+  pending_call o2{node, {"user", "u_1"}, user_add_order_atom::value, std::string{"o2"}};
+  pending_call w2{node, {"user", "u_1"}, wish_add_atom::value, std::int64_t{2}};
   node.settle();
   node.sink().fail = false;
   ASSERT_TRUE(o2.answered());
