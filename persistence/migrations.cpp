@@ -114,6 +114,18 @@ CREATE VIRTUAL TABLE products_fts USING fts5 (
 -- The index's vocabulary, for word completion in suggest.
 CREATE VIRTUAL TABLE products_vocab USING fts5vocab (products_fts, 'row');
 )sql"},
+      {4, "snapshot parts: sub-records of an entity written one row each", R"sql(
+-- Parts of a snapshot (a SKU's reservations, one row each), so that a change rewrites only
+-- the rows it touched. Written with their head row in `snapshots`, fenced by its epoch, and
+-- deleted with it.
+CREATE TABLE snapshot_parts (
+  kind  TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  part  TEXT NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY (kind, key, part)
+) WITHOUT ROWID;
+)sql"},
   };
   return all;
 }

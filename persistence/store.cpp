@@ -130,8 +130,18 @@ result<std::optional<snapshot>> store::load_snapshot(const std::string& kind,
       return stmt.error();
     return std::optional<snapshot>{};
   }
-  return std::optional<snapshot>{snapshot{kind, key, stmt.column_int(0), stmt.column_int(1),
-                                          stmt.column_text(2), stmt.column_int(3)}};
+  snapshot out{
+      kind, key, stmt.column_int(0), stmt.column_int(1), stmt.column_text(2), stmt.column_int(3)};
+  auto parts = reader_.prepare(
+      "SELECT part, state FROM snapshot_parts WHERE kind = ?1 AND key = ?2 ORDER BY part", &err);
+  if (!parts)
+    return err;
+  parts.bind(1, kind).bind(2, key);
+  while (parts.step())
+    out.parts.push_back({parts.column_text(0), parts.column_text(1)});
+  if (!parts.error().ok())
+    return parts.error();
+  return std::optional<snapshot>{std::move(out)};
 }
 
 result<std::vector<snapshot>> store::list_snapshots(const std::string& kind,

@@ -42,10 +42,11 @@ public:
   /// The group-commit writer for every write to this store.
   persistence::writer& writer() { return *writer_; }
 
-  /// The snapshot of (kind, key), or nullopt when there is none.
+  /// The snapshot of (kind, key) with all its parts, or nullopt when there is none.
   result<std::optional<snapshot>> load_snapshot(const std::string& kind, const std::string& key);
 
-  /// Snapshots of `kind` with keys after `after_key`, in key order, at most `limit`.
+  /// Snapshots of `kind` with keys after `after_key`, in key order, at most `limit`; heads only
+  /// (their `parts` are left empty).
   result<std::vector<snapshot>> list_snapshots(const std::string& kind,
                                                const std::string& after_key, int limit);
 

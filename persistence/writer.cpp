@@ -18,6 +18,24 @@ ON CONFLICT (kind, key) DO UPDATE
 constexpr std::string_view delete_sql =
     "DELETE FROM snapshots WHERE kind = ?1 AND key = ?2 AND epoch <= ?3";
 
+constexpr std::string_view put_part_sql = R"sql(
+INSERT INTO snapshot_parts (kind, key, part, state) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (kind, key, part) DO UPDATE SET state = excluded.state)sql";
+
+constexpr std::string_view delete_part_sql =
+    "DELETE FROM snapshot_parts WHERE kind = ?1 AND key = ?2 AND part = ?3";
+
+constexpr std::string_view delete_parts_sql =
+    "DELETE FROM snapshot_parts WHERE kind = ?1 AND key = ?2";
+
+// True when `op` may run several statements, so that a failure after the first one must undo
+// them with a savepoint.
+bool multi_statement(const write_op& op) {
+  if (auto* put = std::get_if<put_snapshot>(&op))
+    return !put->value.parts.empty();
+  return std::holds_alternative<custom_write>(op);
+}
+
 // Errors that concern one write only; anything else (I/O, disk full) fails the whole batch.
 bool write_local(errc code) {
   return code == errc::fenced || code == errc::constraint;
@@ -29,6 +47,9 @@ writer::writer(connection db, const config::store_settings& settings)
     : db_(std::move(db)), settings_(settings) {
   put_ = db_.prepare(put_sql);
   delete_ = db_.prepare(delete_sql);
+  put_part_ = db_.prepare(put_part_sql);
+  delete_part_ = db_.prepare(delete_part_sql);
+  delete_parts_ = db_.prepare(delete_parts_sql);
   thread_ = std::thread{[this] { run(); }};
 }
 
@@ -116,8 +137,7 @@ void writer::write_batch(std::vector<write_request>& batch) {
     // A write of several ops must be atomic within the batch: a savepoint undoes its first
     // ops when a later one fails. One put or delete needs none (a failed statement changes
     // nothing), but a custom write may run several statements before it fails.
-    bool nested =
-        ops.size() > 1 || (ops.size() == 1 && std::holds_alternative<custom_write>(ops.front()));
+    bool nested = ops.size() > 1 || (ops.size() == 1 && multi_statement(ops.front()));
     if (nested)
       db_.exec("SAVEPOINT w");
     for (auto& op : ops) {
@@ -177,6 +197,17 @@ status writer::apply(const write_op& op) {
     if (db_.changes() == 0)
       return {errc::fenced, "snapshot " + s.kind + "/" + s.key +
                                 " is owned by a newer epoch than " + std::to_string(s.epoch)};
+    // The head was accepted, so this owner may change its parts too.
+    for (const auto& part : s.parts) {
+      auto& stmt = part.erase ? delete_part_ : put_part_;
+      stmt.reset();
+      stmt.bind(1, s.kind).bind(2, s.key).bind(3, part.name);
+      if (!part.erase)
+        stmt.bind_blob(4, part.state);
+      stmt.step();
+      if (!stmt.error().ok())
+        return stmt.error();
+    }
     return {};
   }
   if (auto* del = std::get_if<delete_snapshot>(&op)) {
@@ -185,8 +216,12 @@ status writer::apply(const write_op& op) {
     delete_.step();
     if (!delete_.error().ok())
       return delete_.error();
-    if (db_.changes() > 0)
-      return {};
+    if (db_.changes() > 0) {
+      delete_parts_.reset();
+      delete_parts_.bind(1, del->kind).bind(2, del->key);
+      delete_parts_.step();
+      return delete_parts_.error();
+    }
     // Nothing deleted: either there was nothing (fine, deletes are idempotent) or a newer owner
     // holds the key, which the stale owner must learn just as for a put.
     status err;

@@ -16,13 +16,14 @@
 
 namespace souk::persistence {
 
-/// Upserts a snapshot unless the stored one has a higher epoch (then the write is `fenced`).
+/// Upserts a snapshot unless the stored one has a higher epoch (then the write is `fenced`), and
+/// applies its part changes (upserts and erasures) with it.
 struct put_snapshot {
   snapshot value;
 };
 
-/// Deletes a snapshot unless the stored one has a higher epoch (then the write is `fenced`).
-/// Deleting a snapshot that does not exist succeeds.
+/// Deletes a snapshot and its parts unless the stored one has a higher epoch (then the write is
+/// `fenced`). Deleting a snapshot that does not exist succeeds.
 struct delete_snapshot {
   std::string kind;
   std::string key;
@@ -92,6 +93,9 @@ private:
   connection db_;
   statement put_;
   statement delete_;
+  statement put_part_;
+  statement delete_part_;
+  statement delete_parts_;
   config::store_settings settings_;
 
   mutable std::mutex mtx_;

@@ -20,7 +20,8 @@ namespace souk::actors {
 
 // What every entity actor does the same way: count routed messages, write its snapshot before
 // it replies (coalescing writes), and passivate when idle. An entity's state struct derives
-// from `entity_base` and has `std::string encode() const` and `bool can_passivate() const`.
+// from `entity_base` and has `std::string encode() const` and `bool can_passivate() const`;
+// one that stores sub-records as snapshot parts also hides `entity_base::add_parts`.
 
 /// Self-sent when a snapshot write completed: `(durable_atom, bool ok)`.
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
@@ -35,6 +36,10 @@ struct entity_base {
   std::uint64_t routed = 0;      ///< messages the directory routed here
   std::uint64_t routed_seen = 0; ///< `routed` at the previous idle check
   bool passivating = false;
+
+  /// Adds the parts that changed since the last write to `s` (see persistence::snapshot_part).
+  /// Entities stored whole have none.
+  void add_parts(persistence::snapshot&) {}
 };
 
 /// Loads the snapshot of the entity, or nullopt. Sets `version`.
@@ -55,6 +60,7 @@ void persist(caf::stateful_actor<State>* self) {
   st.dur.write_started();
   persistence::snapshot s{st.ref.kind,   st.ref.key,  ++st.version,
                           st.ctx->epoch, st.encode(), st.ctx->now_ms()};
+  st.add_parts(s);
   auto me = caf::actor_cast<caf::actor>(self);
   st.ctx->store->save(std::move(s), [me](bool ok) { caf::anon_send(me, durable_atom::value, ok); });
 }

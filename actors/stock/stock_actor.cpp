@@ -22,7 +22,19 @@ struct stock_state : entity_base {
   stock_ledger ledger;
   std::int64_t timer_at = 0; ///< the expiry timer armed, 0 when none
 
-  std::string encode() const { return ledger.to_json().dump(); }
+  /// The head only: warehouses and counters. Reservations are parts, one row each, and a write
+  /// carries only those that changed, so a hot SKU with thousands of holds writes little.
+  std::string encode() const { return ledger.head_json().dump(); }
+  void add_parts(persistence::snapshot& s) {
+    auto ids = ledger.take_changed();
+    s.parts.reserve(ids.size());
+    for (auto& id : ids) {
+      if (auto r = ledger.find(id))
+        s.parts.push_back({id, stock_ledger::reservation_json(*r).dump()});
+      else
+        s.parts.push_back({id, {}, true}); // pruned
+    }
+  }
   bool can_passivate() const { return true; } // holds expire from the snapshot on activation
 };
 
@@ -104,7 +116,7 @@ caf::behavior stock_actor(self_t* self, std::string sku,
   st.ref = {"sku", sku};
   st.ctx = std::move(ctx);
   if (auto snap = load_snapshot(st)) {
-    st.ledger = stock_ledger::from_json(nlohmann::json::parse(snap->state));
+    st.ledger = decode_stock_snapshot(*snap);
   } else if (st.ctx->initial_stock_of) {
     for (auto& s : st.ctx->initial_stock_of(sku))
       st.ledger.set_on_hand(s.warehouse_id, s.on_hand);
@@ -183,6 +195,22 @@ caf::behavior stock_actor(self_t* self, std::string sku,
 }
 
 } // namespace
+
+/// The ledger from its snapshot: a head with one part per reservation, or (written before
+/// snapshot parts existed) one document embedding them all, which the next write splits up.
+stock_ledger decode_stock_snapshot(const persistence::snapshot& snap) {
+  auto head = nlohmann::json::parse(snap.state);
+  if (head.is_object() && head.contains("reservations")) {
+    auto l = stock_ledger::from_json(head);
+    l.mark_all_changed();
+    return l;
+  }
+  std::vector<nlohmann::json> reservations;
+  reservations.reserve(snap.parts.size());
+  for (const auto& p : snap.parts)
+    reservations.push_back(nlohmann::json::parse(p.state));
+  return stock_ledger::from_parts(head, reservations);
+}
 
 caf::actor spawn_stock_actor(caf::actor_system& sys, const std::string& sku,
                              std::shared_ptr<const entity_context> ctx) {

@@ -164,6 +164,7 @@ reserve_result stock_ledger::reserve(const std::string& id, const std::string& o
     warehouses_.at(p.warehouse_id).reserved += p.qty;
   reservations_.emplace(id,
                         reservation{id, order_id, parts, hold_state::held, expires_at_ms, now_ms});
+  touched(id);
   result.outcome = reserve_outcome::reserved;
   result.parts = std::move(parts);
   result.available -= qty;
@@ -180,6 +181,7 @@ ledger_error stock_ledger::confirm(const std::string& id, std::int64_t now_ms) {
   case hold_state::held:
     r.state = hold_state::confirmed;
     r.changed_at_ms = now_ms;
+    touched(id);
     return ledger_error::none;
   case hold_state::confirmed:
   case hold_state::shipped:
@@ -196,6 +198,7 @@ ledger_error stock_ledger::release(const std::string& id, const std::string& ord
     // The saga may release a reserve whose outcome it never learned; the tombstone makes the
     // reserve, should it still arrive, a no-op.
     reservations_.emplace(id, reservation{id, order_id, {}, hold_state::released, 0, now_ms});
+    touched(id);
     return ledger_error::none;
   }
   auto& r = it->second;
@@ -205,6 +208,7 @@ ledger_error stock_ledger::release(const std::string& id, const std::string& ord
     unreserve(warehouses_, r);
     r.state = hold_state::released;
     r.changed_at_ms = now_ms;
+    touched(id);
     return ledger_error::none;
   case hold_state::released:
   case hold_state::expired:
@@ -231,6 +235,7 @@ ledger_error stock_ledger::ship(const std::string& id, std::int64_t now_ms) {
   }
   r.state = hold_state::shipped;
   r.changed_at_ms = now_ms;
+  touched(id);
   return ledger_error::none;
 }
 
@@ -249,6 +254,7 @@ ledger_error stock_ledger::return_to_stock(const std::string& id, std::int64_t n
   }
   r.state = hold_state::returned;
   r.changed_at_ms = now_ms;
+  touched(id);
   return ledger_error::none;
 }
 
@@ -260,6 +266,7 @@ std::vector<std::string> stock_ledger::expire(std::int64_t now_ms) {
     unreserve(warehouses_, r);
     r.state = hold_state::expired;
     r.changed_at_ms = now_ms;
+    touched(id);
     ids.push_back(id);
   }
   return ids;
@@ -280,6 +287,7 @@ std::size_t stock_ledger::prune(std::int64_t older_than_ms) {
   for (auto it = reservations_.begin(); it != reservations_.end();) {
     const auto& r = it->second;
     if (!is_live(r.state) && r.changed_at_ms <= older_than_ms) {
+      touched(it->first);
       it = reservations_.erase(it);
       ++dropped;
     } else {
@@ -357,33 +365,54 @@ std::string stock_ledger::check() const {
   return {};
 }
 
-nlohmann::json stock_ledger::to_json() const {
+nlohmann::json stock_ledger::reservation_json(const reservation& r) {
+  json parts = json::array();
+  for (const auto& p : r.parts)
+    parts.push_back({{"warehouse_id", p.warehouse_id}, {"qty", p.qty}});
+  return {{"id", r.id},
+          {"order_id", r.order_id},
+          {"parts", std::move(parts)},
+          {"state", to_string(r.state)},
+          {"expires_at_ms", r.expires_at_ms},
+          {"changed_at_ms", r.changed_at_ms}};
+}
+
+nlohmann::json stock_ledger::head_json() const {
   json warehouses = json::object();
   for (const auto& [wid, w] : warehouses_)
     warehouses[wid] = {{"on_hand", w.on_hand}, {"reserved", w.reserved}};
-  json reservations = json::array();
-  for (const auto& entry : reservations_) {
-    const auto& r = entry.second;
-    json parts = json::array();
-    for (const auto& p : r.parts)
-      parts.push_back({{"warehouse_id", p.warehouse_id}, {"qty", p.qty}});
-    reservations.push_back({{"id", r.id},
-                            {"order_id", r.order_id},
-                            {"parts", std::move(parts)},
-                            {"state", to_string(r.state)},
-                            {"expires_at_ms", r.expires_at_ms},
-                            {"changed_at_ms", r.changed_at_ms}});
-  }
   return {{"warehouses", std::move(warehouses)},
-          {"reservations", std::move(reservations)},
           {"received", received_},
           {"sold", sold_},
           {"written_off", written_off_}};
 }
 
+nlohmann::json stock_ledger::to_json() const {
+  auto j = head_json();
+  json reservations = json::array();
+  for (const auto& entry : reservations_)
+    reservations.push_back(reservation_json(entry.second));
+  j["reservations"] = std::move(reservations);
+  return j;
+}
+
 stock_ledger stock_ledger::from_json(const nlohmann::json& j) {
   if (!j.is_object())
     throw json::type_error::create(302, "a stock ledger must be an object", &j);
+  return load(j, &container_at(j, "reservations", false), nullptr);
+}
+
+stock_ledger stock_ledger::from_parts(const nlohmann::json& head,
+                                      const std::vector<nlohmann::json>& reservations) {
+  if (!head.is_object())
+    throw json::type_error::create(302, "a stock ledger must be an object", &head);
+  if (head.contains("reservations"))
+    malformed(head, "a head with its reservations embedded");
+  return load(head, nullptr, &reservations);
+}
+
+stock_ledger stock_ledger::load(const nlohmann::json& j, const nlohmann::json* embedded,
+                                const std::vector<nlohmann::json>* parts) {
   stock_ledger l;
   // `reserved` is stored although the reservations imply it: the redundancy lets `check` catch a
   // snapshot that lost a reservation, which would otherwise free its units silently.
@@ -392,7 +421,9 @@ stock_ledger stock_ledger::from_json(const nlohmann::json& j) {
     w.on_hand = int_at(item.value(), "on_hand");
     w.reserved = int_at(item.value(), "reserved");
   }
-  for (const auto& rj : container_at(j, "reservations", false)) {
+  auto add = [&l](const json& rj) {
+    if (!rj.is_object())
+      malformed(rj, "a reservation must be an object");
     reservation r;
     r.id = rj.at("id").get<std::string>();
     r.order_id = rj.at("order_id").get<std::string>();
@@ -404,13 +435,32 @@ stock_ledger stock_ledger::from_json(const nlohmann::json& j) {
     auto id = r.id;
     if (!l.reservations_.emplace(id, std::move(r)).second)
       malformed(rj, "duplicate reservation \"" + id + "\"");
-  }
+  };
+  if (embedded)
+    for (const auto& rj : *embedded)
+      add(rj);
+  if (parts)
+    for (const auto& rj : *parts)
+      add(rj);
   l.received_ = int_at(j, "received");
   l.sold_ = int_at(j, "sold");
   l.written_off_ = int_at(j, "written_off");
   if (auto broken = l.check(); !broken.empty())
     malformed(j, broken);
   return l;
+}
+
+std::vector<std::string> stock_ledger::take_changed() {
+  auto ids = std::move(changed_);
+  changed_.clear();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+void stock_ledger::mark_all_changed() {
+  for (const auto& entry : reservations_)
+    changed_.push_back(entry.first);
 }
 
 } // namespace souk::actors

@@ -150,12 +150,33 @@ public:
   /// Empty when every invariant holds, otherwise a sentence naming the first one broken.
   std::string check() const;
 
-  /// The whole ledger as JSON (the SKU actor's snapshot state), and back. `from_json` throws
+  /// The whole ledger as JSON (the SKU actor's stock view), and back. `from_json` throws
   /// nlohmann::json::exception on a malformed document.
   nlohmann::json to_json() const;
   static stock_ledger from_json(const nlohmann::json& j);
 
+  /// The ledger as the SKU actor stores it: a small head (warehouses and counters, no
+  /// reservations) plus one part per reservation, so that a write carries only the reservations
+  /// that changed (`take_changed`). `from_parts` throws like `from_json`, also when the head
+  /// still embeds reservations.
+  nlohmann::json head_json() const;
+  static nlohmann::json reservation_json(const reservation& r);
+  static stock_ledger from_parts(const nlohmann::json& head,
+                                 const std::vector<nlohmann::json>& reservations);
+
+  /// Ids of the reservations added, changed or dropped since the last call (each once, in id
+  /// order), and forgets them: what the next write must carry. `mark_all_changed` makes every
+  /// reservation count as changed (after loading a ledger stored whole).
+  std::vector<std::string> take_changed();
+  void mark_all_changed();
+
 private:
+  static stock_ledger load(const nlohmann::json& head, const nlohmann::json* embedded,
+                           const std::vector<nlohmann::json>* parts);
+  void touched(const std::string& id) { changed_.push_back(id); }
+
+  std::vector<std::string> changed_; ///< ids touched since `take_changed`, with repeats
+
   std::map<std::string, warehouse_stock> warehouses_;
   std::map<std::string, reservation> reservations_;
   std::int64_t received_ = 0;

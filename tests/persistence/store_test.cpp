@@ -171,6 +171,78 @@ TEST(StoreRoundTrip, DeleteRemovesTheSnapshotAndDeletingNothingSucceeds) {
   EXPECT_TRUE(write_and_wait(s->writer(), {delete_snapshot{"nope", "zz", 0}}).ok());
 }
 
+namespace {
+std::vector<std::pair<std::string, std::string>> parts_of(store& s, const std::string& kind,
+                                                          const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto got = s.load_snapshot(kind, key);
+  EXPECT_TRUE(got.ok());
+  if (got.ok() && got->has_value())
+    for (auto& p : (*got)->parts)
+      out.emplace_back(p.name, p.state);
+  return out;
+}
+using part_list = std::vector<std::pair<std::string, std::string>>;
+} // namespace
+
+TEST(StoreParts, PartsAreWrittenWithTheHeadAndLoadedInNameOrder) {
+  temp_dir dir;
+  auto s = open_store(dir.path());
+  ASSERT_TRUE(s);
+  auto head = make_snapshot("sku", "s1", 1, 1, "head-1");
+  head.parts = {{"r2", "two"}, {"r1", std::string{"o\x00ne", 4}}, {"r3", "three"}};
+  ASSERT_TRUE(put_and_wait(*s, head).ok());
+  EXPECT_EQ(parts_of(*s, "sku", "s1"),
+            (part_list{{"r1", std::string{"o\x00ne", 4}}, {"r2", "two"}, {"r3", "three"}}));
+  // Only changes are written: an upsert, an erase, and the untouched part stays.
+  auto next = make_snapshot("sku", "s1", 2, 1, "head-2");
+  next.parts = {{"r2", "two-b"}, {"r3", "", true}, {"r4", "four"}, {"nope", "", true}};
+  ASSERT_TRUE(put_and_wait(*s, next).ok());
+  auto got = s->load_snapshot("sku", "s1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->state, "head-2");
+  EXPECT_EQ(parts_of(*s, "sku", "s1"),
+            (part_list{{"r1", std::string{"o\x00ne", 4}}, {"r2", "two-b"}, {"r4", "four"}}));
+  // A head write without parts leaves them as they are; list_snapshots gives heads only.
+  ASSERT_TRUE(put_and_wait(*s, make_snapshot("sku", "s1", 3, 1, "head-3")).ok());
+  EXPECT_EQ(parts_of(*s, "sku", "s1").size(), 3u);
+  auto listed = s->list_snapshots("sku", "", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE(listed->front().parts.empty());
+  // Parts belong to their entity only.
+  EXPECT_TRUE(parts_of(*s, "sku", "s2").empty());
+}
+
+TEST(StoreParts, DeletingTheSnapshotDeletesItsParts) {
+  temp_dir dir;
+  auto s = open_store(dir.path());
+  ASSERT_TRUE(s);
+  auto head = make_snapshot("sku", "s1", 1, 1, "h");
+  head.parts = {{"a", "1"}, {"b", "2"}};
+  ASSERT_TRUE(put_and_wait(*s, head).ok());
+  ASSERT_TRUE(write_and_wait(s->writer(), {delete_snapshot{"sku", "s1", 1}}).ok());
+  // A new entity under the same key starts with no parts.
+  ASSERT_TRUE(put_and_wait(*s, make_snapshot("sku", "s1", 1, 1, "fresh")).ok());
+  EXPECT_TRUE(parts_of(*s, "sku", "s1").empty());
+  auto db = connection::open(s->path(), false);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(query_text(*db, "SELECT count(*) FROM snapshot_parts"), "0");
+}
+
+TEST(StoreParts, AFencedHeadWritesNoneOfItsParts) {
+  temp_dir dir;
+  auto s = open_store(dir.path());
+  ASSERT_TRUE(s);
+  auto owner = make_snapshot("sku", "s1", 5, 7, "owner");
+  owner.parts = {{"a", "owner-a"}};
+  ASSERT_TRUE(put_and_wait(*s, owner).ok());
+  auto stale = make_snapshot("sku", "s1", 6, 6, "stale");
+  stale.parts = {{"a", "stale-a"}, {"b", "stale-b"}};
+  EXPECT_EQ(put_and_wait(*s, stale).code, errc::fenced);
+  EXPECT_EQ(parts_of(*s, "sku", "s1"), (part_list{{"a", "owner-a"}}));
+}
+
 TEST(StoreRoundTrip, MetaIsAbsentUntilSetAndCanBeOverwritten) {
   temp_dir dir;
   auto s = open_store(dir.path());

@@ -22,7 +22,7 @@
 #include "actors/api/payment_api.hpp"
 #include "actors/api/stock_api.hpp"
 #include "actors/directory/node_entities.hpp"
-#include "actors/stock/stock_ledger.hpp"
+#include "actors/stock/stock_actor.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -328,21 +328,29 @@ private:
       failure_ = what;
   }
 
+  /// The SKU's last durable snapshot, head and parts (its reservations).
+  std::optional<persistence::snapshot> durable_sku(const std::string& sku) {
+    auto snap = node_.store().load_snapshot("sku", sku);
+    if (!snap.ok() || !*snap)
+      return std::nullopt;
+    return **snap;
+  }
+
   actors::stock_ledger ledger_of(const std::string& sku) {
-    auto state = durable_state("sku", sku);
-    return state ? actors::stock_ledger::from_json(json::parse(*state)) : actors::stock_ledger{};
+    auto snap = durable_sku(sku);
+    return snap ? actors::decode_stock_snapshot(*snap) : actors::stock_ledger{};
   }
 
   void check_stock(const std::string& when) {
     for (auto& sku : skus_) {
-      auto state = durable_state("sku", sku);
-      if (!state || checked_[sku] == *state)
+      auto snap = durable_sku(sku);
+      if (!snap || checked_[sku] == snap->version)
         continue; // unchanged since the last check
-      checked_[sku] = *state;
+      checked_[sku] = snap->version;
       actors::stock_ledger l;
       auto name = when + ": SKU " + sku + ": ";
       try {
-        l = actors::stock_ledger::from_json(json::parse(*state));
+        l = actors::decode_stock_snapshot(*snap);
       } catch (const std::exception& e) {
         fail(name + "its snapshot does not load: " + e.what());
         return;
@@ -549,7 +557,7 @@ private:
   test::node_options opts_;
   test::test_node node_;
   std::vector<planned_order> orders_;
-  std::map<std::string, std::string> checked_; // SKU → the snapshot state checked last
+  std::map<std::string, std::int64_t> checked_; // SKU → the snapshot version checked last
   std::set<std::string> returns_considered_;
   std::string failure_;
   std::int64_t trace_ = env_int("SOUK_SAGA_TRACE", 0);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -645,6 +646,106 @@ TEST(StockLedger, JsonRoundTripKeepsEveryObservableValue) {
   EXPECT_EQ(copy.ship("shipped", t0 + 9), ledger_error::none);
   EXPECT_EQ(copy.expire(deadline), original.expire(deadline));
   expect_same_state(original, copy);
+}
+
+/// The ledger's stored form, rebuilt the way the SKU actor stores it: the head plus one part
+/// per reservation.
+stock_ledger through_parts(const stock_ledger& l) {
+  std::vector<json> parts;
+  for (const auto& entry : l.reservations())
+    parts.push_back(json::parse(stock_ledger::reservation_json(entry.second).dump()));
+  return stock_ledger::from_parts(json::parse(l.head_json().dump()), parts);
+}
+
+TEST(StockLedger, HeadAndPartsRoundTripLikeTheWholeDocument) {
+  auto original = busy_ledger();
+  EXPECT_FALSE(original.head_json().contains("reservations"));
+  auto copy = through_parts(original);
+  expect_same_state(original, copy);
+  EXPECT_EQ(copy.to_json(), original.to_json());
+}
+
+TEST(StockLedger, PartsThatDoNotMatchTheHeadAreRefused) {
+  auto l = with_stock({{"w1", 5}});
+  ASSERT_EQ(l.reserve("r", "o1", 2, {}, t0, deadline).outcome, reserve_outcome::reserved);
+  auto head = l.head_json();
+  auto part = stock_ledger::reservation_json(*l.find("r"));
+  EXPECT_NO_THROW(stock_ledger::from_parts(head, {part}));
+  // A lost part would free its units silently: the head's `reserved` catches it.
+  EXPECT_THROW(stock_ledger::from_parts(head, {}), json::exception);
+  EXPECT_THROW(stock_ledger::from_parts(head, {part, part}), json::exception);
+  EXPECT_THROW(stock_ledger::from_parts(head, {json::array()}), json::exception);
+  EXPECT_THROW(stock_ledger::from_parts(l.to_json(), {}), json::exception); // embedded
+}
+
+TEST(StockLedger, TakeChangedNamesEachTouchedReservationOnceThenForgets) {
+  auto l = with_stock({{"w1", 10}});
+  EXPECT_TRUE(l.take_changed().empty()); // stock alone lives in the head
+  ASSERT_EQ(l.reserve("b", "o1", 1, {}, t0, deadline).outcome, reserve_outcome::reserved);
+  ASSERT_EQ(l.reserve("a", "o2", 1, {}, t0, deadline).outcome, reserve_outcome::reserved);
+  ASSERT_EQ(l.confirm("a", t0), ledger_error::none);
+  EXPECT_EQ(l.take_changed(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(l.take_changed().empty());
+  // Calls that change nothing touch nothing.
+  ASSERT_EQ(l.reserve("a", "o2", 1, {}, t0, deadline).outcome, reserve_outcome::reserved);
+  ASSERT_EQ(l.confirm("a", t0), ledger_error::none);
+  EXPECT_EQ(l.confirm("zz", t0), ledger_error::unknown_reservation);
+  EXPECT_EQ(l.reserve("big", "o3", 100, {}, t0, deadline).outcome, reserve_outcome::insufficient);
+  EXPECT_TRUE(l.take_changed().empty());
+  // Each kind of change is named: ship, return, release (also of an unknown id), expiry, prune.
+  ASSERT_EQ(l.ship("a", t0 + 1), ledger_error::none);
+  ASSERT_EQ(l.return_to_stock("a", t0 + 2), ledger_error::none);
+  ASSERT_EQ(l.release("ghost", "o4", t0 + 3), ledger_error::none);
+  EXPECT_EQ(l.take_changed(), (std::vector<std::string>{"a", "ghost"}));
+  EXPECT_EQ(l.expire(deadline), std::vector<std::string>{"b"});
+  EXPECT_EQ(l.take_changed(), std::vector<std::string>{"b"});
+  EXPECT_EQ(l.prune(deadline), 3u); // a (returned), ghost, b: dropped, so erased from the store
+  EXPECT_EQ(l.take_changed(), (std::vector<std::string>{"a", "b", "ghost"}));
+  EXPECT_TRUE(l.reservations().empty());
+}
+
+TEST(StockLedger, AppliedChangesKeepTheStoredFormEqualToTheLedger) {
+  // Replays random calls, and after each batch applies only `take_changed` to a stored copy
+  // (upsert the reservations that exist, erase the others), as the SKU actor's writes do.
+  std::mt19937_64 rng{7};
+  auto l = with_stock({{"w1", 20}, {"w2", 20}});
+  std::map<std::string, json> stored;
+  auto now = t0;
+  for (int step = 0; step < 2000; ++step) {
+    auto id = "r" + std::to_string(rng() % 60);
+    now += static_cast<std::int64_t>(rng() % 1000);
+    switch (rng() % 6) {
+    case 0:
+    case 1:
+      l.reserve(id, "o-" + id, 1 + static_cast<std::int64_t>(rng() % 3), {}, now, now + 5'000);
+      break;
+    case 2:
+      l.confirm(id, now);
+      break;
+    case 3:
+      l.release(id, "o-" + id, now);
+      break;
+    case 4:
+      l.ship(id, now);
+      break;
+    default:
+      l.expire(now);
+      l.prune(now - 3'000);
+    }
+    if (rng() % 4 == 0 || step == 1999) {
+      for (const auto& changed : l.take_changed()) {
+        if (auto r = l.find(changed))
+          stored[changed] = stock_ledger::reservation_json(*r);
+        else
+          stored.erase(changed);
+      }
+      std::vector<json> parts;
+      for (auto& entry : stored)
+        parts.push_back(entry.second);
+      auto copy = stock_ledger::from_parts(l.head_json(), parts);
+      ASSERT_EQ(copy.to_json(), l.to_json()) << "after step " << step;
+    }
+  }
 }
 
 TEST(StockLedger, EmptyLedgerRoundTripsThroughJson) {
