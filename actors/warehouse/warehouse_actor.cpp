@@ -4,6 +4,7 @@
 #include "actors/api/warehouse_api.hpp"
 #include "actors/common/entity.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -37,23 +38,55 @@ struct pick_list {
   std::vector<pick_line> lines;
 };
 
+nlohmann::json list_json(const pick_list& l) {
+  auto lines = nlohmann::json::array();
+  for (auto& x : l.lines)
+    lines.push_back({x.sku, x.reservation_id, x.qty});
+  return {{"key", l.pick_key},
+          {"stage", l.stage},
+          {"cancelled", l.cancelled},
+          {"at", l.changed_at_ms},
+          {"lines", std::move(lines)}};
+}
+
+pick_list list_from(const nlohmann::json& x) {
+  pick_list l;
+  l.pick_key = x.at("key").get<std::string>();
+  l.stage = x.at("stage").get<int>();
+  l.cancelled = x.at("cancelled").get<bool>();
+  l.changed_at_ms = x.at("at").get<std::int64_t>();
+  for (auto& y : x.at("lines"))
+    l.lines.push_back(
+        {y.at(0).get<std::string>(), y.at(1).get<std::string>(), y.at(2).get<std::int64_t>()});
+  return l;
+}
+
 struct warehouse_state : entity_base {
   std::map<std::string, pick_list> lists; // by order id
+  std::vector<std::string> changed;       ///< order ids whose list changed since the last write
   bool ticking = false;
 
-  std::string encode() const {
+  /// Every pick list by order id (the warehouse view).
+  std::string view() const {
     auto j = nlohmann::json::object();
-    for (auto& [order, l] : lists) {
-      auto lines = nlohmann::json::array();
-      for (auto& x : l.lines)
-        lines.push_back({x.sku, x.reservation_id, x.qty});
-      j[order] = {{"key", l.pick_key},
-                  {"stage", l.stage},
-                  {"cancelled", l.cancelled},
-                  {"at", l.changed_at_ms},
-                  {"lines", lines}};
-    }
+    for (auto& [order, l] : lists)
+      j[order] = list_json(l);
     return j.dump();
+  }
+  /// The head holds nothing: each pick list is a snapshot part of its own (by order id), so a
+  /// write carries only the lists that changed, not every list of the last day.
+  std::string encode() const { return "{}"; }
+  void add_parts(persistence::snapshot& s) {
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    for (auto& order : changed) {
+      auto it = lists.find(order);
+      if (it != lists.end())
+        s.parts.push_back({order, list_json(it->second).dump()});
+      else
+        s.parts.push_back({order, {}, true});
+    }
+    changed.clear();
   }
   bool open() const {
     for (auto& [order, l] : lists)
@@ -80,7 +113,7 @@ void arm_tick(self_t* self) {
 }
 
 /// Drops lists that ended (delivered or cancelled) longer ago than the tombstone retention:
-/// the snapshot, written whole, would otherwise grow with every order the warehouse ever had.
+/// the snapshot would otherwise grow with every order the warehouse ever had.
 /// A cancelled list is kept that long so that its late pick command is still refused.
 bool prune(self_t* self) {
   auto& st = self->state;
@@ -89,6 +122,7 @@ bool prune(self_t* self) {
   for (auto it = st.lists.begin(); it != st.lists.end();) {
     auto& l = it->second;
     if ((l.cancelled || l.stage == 3) && l.changed_at_ms <= horizon) {
+      st.changed.push_back(it->first);
       it = st.lists.erase(it);
       dropped = true;
     } else {
@@ -110,6 +144,7 @@ std::int64_t advance_all(self_t* self) {
     if (!l.cancelled && l.stage < 3) {
       ++l.stage;
       l.changed_at_ms = st.ctx->now_ms();
+      st.changed.push_back(order);
       moved.emplace_back(order, stages[l.stage]);
     }
   if (!moved.empty())
@@ -127,18 +162,15 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
   st.ref = {"warehouse", warehouse_id};
   st.ctx = std::move(ctx);
   if (auto snap = load_snapshot(st)) {
-    auto saved = nlohmann::json::parse(snap->state);
-    for (auto& [order, x] : saved.items()) {
-      pick_list l;
-      l.pick_key = x.at("key").get<std::string>();
-      l.stage = x.at("stage").get<int>();
-      l.cancelled = x.at("cancelled").get<bool>();
-      l.changed_at_ms = x.at("at").get<std::int64_t>();
-      for (auto& y : x.at("lines"))
-        l.lines.push_back(
-            {y.at(0).get<std::string>(), y.at(1).get<std::string>(), y.at(2).get<std::int64_t>()});
-      st.lists.emplace(order, std::move(l));
+    // Lists in the head were written before snapshot parts existed: the next write moves them
+    // into parts of their own (and leaves the head empty).
+    auto head = nlohmann::json::parse(snap->state);
+    for (auto& [order, x] : head.items()) {
+      st.lists.emplace(order, list_from(x));
+      st.changed.push_back(order);
     }
+    for (auto& part : snap->parts)
+      st.lists.emplace(part.name, list_from(nlohmann::json::parse(part.state)));
   }
   arm_tick(self);
   start_idle_checks(self);
@@ -158,6 +190,8 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
           it->second = pick_list{c.pick_key, 0, false, s.ctx->now_ms(), std::move(c.lines)};
           changed = true;
         }
+        if (changed)
+          s.changed.push_back(c.order_id);
         auto& l = s.lists[c.order_id];
         arm_tick(self);
         return reply_when_durable(self, std::string{l.cancelled ? "cancelled" : stages[l.stage]},
@@ -173,6 +207,7 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
           // A tombstone under the cancel's generation refuses that list if it arrives late.
           s.lists.emplace(order_id, pick_list{pick_key, 0, true, s.ctx->now_ms(), {}});
           changed = true;
+          s.changed.push_back(order_id);
         } else if (generation_of(it->second.pick_key) > generation_of(pick_key)) {
           answer = "stale";
         } else if (it->second.stage >= 2 && !it->second.cancelled) {
@@ -181,6 +216,7 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
           it->second.cancelled = true;
           it->second.changed_at_ms = s.ctx->now_ms();
           changed = true;
+          s.changed.push_back(order_id);
         }
         return reply_when_durable(self, answer, changed);
       },
@@ -191,7 +227,7 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
       },
       [self](warehouse_view_atom) {
         ++self->state.routed;
-        return self->state.encode();
+        return self->state.view();
       },
       [self](wms_tick_atom) {
         self->state.ticking = false;
