@@ -1,6 +1,6 @@
 #include "http/catalog_json.hpp"
 
-#include "http/json_writer.hpp"
+#include "base/json_writer.hpp"
 #include "http/problem.hpp"
 
 #include <cerrno>
@@ -9,6 +9,7 @@
 namespace souk::http {
 
 using actors::catalog_error;
+using base::json_writer;
 
 nlohmann::json money(std::int64_t amount) {
   return {{"amount", amount}, {"currency", currency}};

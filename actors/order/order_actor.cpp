@@ -32,7 +32,7 @@ struct order_actor_state : entity_base {
   std::uint64_t timer_generation = 0;
   std::optional<order_status> published; ///< the status last told to ctx.order_events
 
-  std::string encode() const { return saga->to_json().dump(); }
+  std::string encode() const { return saga->encode(); }
   bool can_passivate() const {
     // A running saga keeps its timers; only a finished (or never created) order may sleep.
     return (!saga || saga->phase() == saga_phase::done) && checkout_waiters.empty() &&
@@ -43,7 +43,7 @@ struct order_actor_state : entity_base {
 using self_t = caf::stateful_actor<order_actor_state>;
 
 order_answer answer_of(const order_state_machine& m, std::string code = {}) {
-  return {std::move(code), to_string(m.status()), m.to_view().dump()};
+  return {std::move(code), to_string(m.status()), m.view_text()};
 }
 
 void handle(self_t* self, std::vector<saga_command> cmds);

@@ -1,5 +1,6 @@
 #include "actors/order/order_state_machine.hpp"
 
+#include "base/json_writer.hpp"
 #include "base/time.hpp"
 
 #include <algorithm>
@@ -772,122 +773,147 @@ std::string rfc3339(std::int64_t ms) {
   return base::format_rfc3339(std::chrono::system_clock::time_point{std::chrono::milliseconds{ms}});
 }
 
-nlohmann::json money(std::int64_t amount, const std::string& currency) {
-  return {{"amount", amount}, {"currency", currency}};
+void write_money(base::json_writer& w, std::int64_t amount, const std::string& currency) {
+  w.begin_object().key("amount").value(amount).key("currency").value(currency).end_object();
 }
 
-nlohmann::json parts_json(const std::vector<allocation>& parts) {
-  auto a = nlohmann::json::array();
+void write_parts(base::json_writer& w, const std::vector<allocation>& parts) {
+  w.begin_array();
   for (auto& p : parts)
-    a.push_back({{"warehouse_id", p.warehouse_id}, {"qty", p.qty}});
-  return a;
+    w.begin_object().key("warehouse_id").value(p.warehouse_id).key("qty").value(p.qty).end_object();
+  w.end_array();
 }
 
 } // namespace
 
+std::string order_state_machine::view_text() const {
+  std::string out;
+  out.reserve(1024 + 160 * timeline_.size());
+  base::json_writer w{out};
+  w.begin_object();
+  w.key("id").value(id_).key("user_id").value(user_id_).key("status").value(to_string(status_));
+  w.key("lines").begin_array();
+  for (auto& l : lines_) {
+    w.begin_object();
+    w.key("sku").value(l.sku).key("product_id").value(l.product_id).key("title").value(l.title);
+    w.key("qty").value(l.qty).key("unit_price");
+    write_money(w, l.unit_price, currency_);
+    w.key("warehouse_id");
+    if (l.parts.empty())
+      w.null();
+    else
+      w.value(l.parts[0].warehouse_id);
+    w.key("parts");
+    write_parts(w, l.parts);
+    if (l.short_of_stock)
+      w.key("available").value(l.available);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("total");
+  write_money(w, total(), currency_);
+  w.key("shipping").begin_object();
+  w.key("region").value(shipping_.region).key("city").value(shipping_.city);
+  w.key("address").value(shipping_.address).end_object();
+  w.key("payment");
+  if (!payment_.id.empty() || !payment_.status.empty()) {
+    w.begin_object().key("id").value(payment_.id).key("status").value(payment_.status);
+    w.key("captured");
+    write_money(w, payment_.captured, currency_);
+    w.key("refunded");
+    write_money(w, payment_.refunded, currency_);
+    w.key("redirect_url");
+    if (status_ == order_status::pending_payment)
+      w.value(payment_.redirect_url);
+    else
+      w.null();
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.key("timeline").begin_array();
+  for (auto& t : timeline_) {
+    w.begin_object().key("at").value(rfc3339(t.at_ms)).key("at_ms").value(t.at_ms);
+    w.key("status").value(t.status).key("step").value(t.phase).key("note").value(t.note);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("created_at_ms").value(created_at_ms_).key("created_at").value(rfc3339(created_at_ms_));
+  w.key("hold_expires_at").value(rfc3339(hold_expires_at_ms_));
+  w.key("hold_expires_at_ms").value(hold_expires_at_ms_);
+  w.key("saga").begin_object();
+  w.key("step").value(to_string(phase_)).key("attempt").value(std::int64_t{attempt_});
+  w.key("stuck").value(stuck_).key("deadline_ms").value(deadline_ms_);
+  w.key("failure_code").value(failure_code_).end_object();
+  w.end_object();
+  return out;
+}
+
 nlohmann::json order_state_machine::to_view() const {
-  auto lines = nlohmann::json::array();
-  for (auto& l : lines_)
-    lines.push_back({{"sku", l.sku},
-                     {"product_id", l.product_id},
-                     {"title", l.title},
-                     {"qty", l.qty},
-                     {"unit_price", money(l.unit_price, currency_)},
-                     {"warehouse_id", l.parts.empty() ? nlohmann::json(nullptr)
-                                                      : nlohmann::json(l.parts[0].warehouse_id)},
-                     {"parts", parts_json(l.parts)}});
-  for (std::size_t i = 0; i < lines_.size(); ++i)
-    if (lines_[i].short_of_stock)
-      lines[i]["available"] = lines_[i].available;
-  auto timeline = nlohmann::json::array();
+  return nlohmann::json::parse(view_text());
+}
+
+std::string order_state_machine::encode() const {
+  std::string out;
+  out.reserve(1024 + 120 * timeline_.size());
+  base::json_writer w{out};
+  w.begin_object();
+  w.key("schema").value(std::int64_t{1});
+  w.key("id").value(id_).key("user_id").value(user_id_);
+  w.key("idempotency_key").value(idempotency_key_);
+  w.key("lines").begin_array();
+  for (auto& l : lines_) {
+    w.begin_object();
+    w.key("sku").value(l.sku).key("product_id").value(l.product_id).key("title").value(l.title);
+    w.key("qty").value(l.qty).key("unit_price").value(l.unit_price);
+    w.key("reservation_id").value(l.reservation_id).key("parts");
+    write_parts(w, l.parts);
+    w.key("flags").begin_array().value(l.reserved).value(l.short_of_stock).value(l.confirmed);
+    w.value(l.released).value(l.shipped).value(l.restocked).end_array();
+    w.key("available").value(l.available);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("shipping").begin_array().value(shipping_.region).value(shipping_.city);
+  w.value(shipping_.address).end_array();
+  w.key("currency").value(currency_).key("status").value(to_string(status_));
+  w.key("phase").value(to_string(phase_)).key("target").value(to_string(target_));
+  w.key("resume_status").value(to_string(resume_status_));
+  w.key("attempt").value(std::int64_t{attempt_}).key("stuck").value(stuck_);
+  w.key("deadline_ms").value(deadline_ms_).key("hold_expires_at_ms").value(hold_expires_at_ms_);
+  w.key("created_at_ms").value(created_at_ms_).key("updated_at_ms").value(updated_at_ms_);
+  w.key("version").value(version_).key("failure_code").value(failure_code_);
+  w.key("pick_generation").value(std::int64_t{pick_generation_});
+  w.key("cancel_outcome");
+  if (cancel_outcome_)
+    w.value(*cancel_outcome_);
+  else
+    w.null();
+  w.key("payment").begin_object();
+  w.key("id").value(payment_.id).key("status").value(payment_.status);
+  w.key("redirect_url").value(payment_.redirect_url).key("captured").value(payment_.captured);
+  w.key("refunded").value(payment_.refunded).key("settled").value(payment_.settled);
+  w.end_object();
+  w.key("picks").begin_object();
+  for (auto& [wh, p] : picks_)
+    w.key(wh)
+        .begin_object()
+        .key("stage")
+        .value(p.stage)
+        .key("ack")
+        .value(p.acknowledged)
+        .end_object();
+  w.end_object();
+  w.key("timeline").begin_array();
   for (auto& t : timeline_)
-    timeline.push_back({{"at", rfc3339(t.at_ms)},
-                        {"at_ms", t.at_ms},
-                        {"status", t.status},
-                        {"step", t.phase},
-                        {"note", t.note}});
-  nlohmann::json payment = nullptr;
-  if (!payment_.id.empty() || !payment_.status.empty())
-    payment = {{"id", payment_.id},
-               {"status", payment_.status},
-               {"captured", money(payment_.captured, currency_)},
-               {"refunded", money(payment_.refunded, currency_)},
-               {"redirect_url", status_ == order_status::pending_payment
-                                    ? nlohmann::json(payment_.redirect_url)
-                                    : nlohmann::json(nullptr)}};
-  return {
-      {"id", id_},
-      {"user_id", user_id_},
-      {"status", to_string(status_)},
-      {"lines", lines},
-      {"total", money(total(), currency_)},
-      {"shipping",
-       {{"region", shipping_.region}, {"city", shipping_.city}, {"address", shipping_.address}}},
-      {"payment", payment},
-      {"timeline", timeline},
-      {"created_at_ms", created_at_ms_},
-      {"created_at", rfc3339(created_at_ms_)},
-      {"hold_expires_at", rfc3339(hold_expires_at_ms_)},
-      {"hold_expires_at_ms", hold_expires_at_ms_},
-      {"saga",
-       {{"step", to_string(phase_)},
-        {"attempt", attempt_},
-        {"stuck", stuck_},
-        {"deadline_ms", deadline_ms_},
-        {"failure_code", failure_code_}}}};
+    w.begin_array().value(t.at_ms).value(t.status).value(t.phase).value(t.note).end_array();
+  w.end_array();
+  w.end_object();
+  return out;
 }
 
 nlohmann::json order_state_machine::to_json() const {
-  auto lines = nlohmann::json::array();
-  for (auto& l : lines_)
-    lines.push_back(
-        {{"sku", l.sku},
-         {"product_id", l.product_id},
-         {"title", l.title},
-         {"qty", l.qty},
-         {"unit_price", l.unit_price},
-         {"reservation_id", l.reservation_id},
-         {"parts", parts_json(l.parts)},
-         {"flags", {l.reserved, l.short_of_stock, l.confirmed, l.released, l.shipped, l.restocked}},
-         {"available", l.available}});
-  auto picks = nlohmann::json::object();
-  for (auto& [wh, p] : picks_)
-    picks[wh] = {{"stage", p.stage}, {"ack", p.acknowledged}};
-  auto timeline = nlohmann::json::array();
-  for (auto& t : timeline_)
-    timeline.push_back({t.at_ms, t.status, t.phase, t.note});
-  nlohmann::json j = {
-      {"schema", 1},
-      {"id", id_},
-      {"user_id", user_id_},
-      {"idempotency_key", idempotency_key_},
-      {"lines", lines},
-      {"shipping", {shipping_.region, shipping_.city, shipping_.address}},
-      {"currency", currency_},
-      {"status", to_string(status_)},
-      {"phase", to_string(phase_)},
-      {"target", to_string(target_)},
-      {"resume_status", to_string(resume_status_)},
-      {"attempt", attempt_},
-      {"stuck", stuck_},
-      {"deadline_ms", deadline_ms_},
-      {"hold_expires_at_ms", hold_expires_at_ms_},
-      {"created_at_ms", created_at_ms_},
-      {"updated_at_ms", updated_at_ms_},
-      {"version", version_},
-      {"failure_code", failure_code_},
-      {"pick_generation", pick_generation_},
-      {"cancel_outcome", cancel_outcome_ ? nlohmann::json(*cancel_outcome_) : nullptr},
-      {"payment",
-       {{"id", payment_.id},
-        {"status", payment_.status},
-        {"redirect_url", payment_.redirect_url},
-        {"captured", payment_.captured},
-        {"refunded", payment_.refunded},
-        {"settled", payment_.settled}}},
-      {"picks", picks},
-      {"timeline", timeline}};
-  return j;
+  return nlohmann::json::parse(encode());
 }
 
 order_state_machine order_state_machine::from_json(const nlohmann::json& j,

@@ -246,9 +246,13 @@ public:
   /// A cancel was requested and is now decided: accepted (CANCELLED) or refused.
   std::optional<bool> cancel_outcome() const { return cancel_outcome_; }
 
-  /// The order as API.md's `GET /v1/orders/{id}` shows it, plus `saga` (phase, attempt, stuck).
+  /// The order as API.md's `GET /v1/orders/{id}` shows it, plus `saga` (phase, attempt, stuck):
+  /// as JSON text (written directly, as every answer carries it) and as a document.
+  std::string view_text() const;
   nlohmann::json to_view() const;
-  /// The whole state (the snapshot), and back; `from_json` throws nlohmann::json::exception.
+  /// The whole state (the snapshot): as JSON text (written directly, as every saga event writes
+  /// it), as a document, and back; `from_json` throws nlohmann::json::exception.
+  std::string encode() const;
   nlohmann::json to_json() const;
   static order_state_machine from_json(const nlohmann::json& j, saga_settings settings = {});
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace souk::http {
+namespace souk::base {
 
 /// Writes JSON straight into a string, for hot responses where building a DOM first costs more
 /// than the rest of the request (measured: 55% of GET /v1/products/{id}). Strings are escaped;
@@ -37,4 +37,4 @@ private:
   bool after_key_ = false;
 };
 
-} // namespace souk::http
+} // namespace souk::base

@@ -1,12 +1,12 @@
 // The direct JSON writer of hot responses: escapes, UTF-8 kept or replaced, output always JSON.
-#include "http/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-namespace souk::http {
+namespace souk::base {
 namespace {
 
 std::string written(const std::string& text) {
@@ -46,4 +46,4 @@ TEST(JsonWriter, OutputParsesBackToTheSameText) {
 }
 
 } // namespace
-} // namespace souk::http
+} // namespace souk::base

@@ -1,9 +1,9 @@
-#include "http/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace souk::http {
+namespace souk::base {
 namespace {
 
 bool valid_utf8(std::string_view s) {
@@ -135,4 +135,4 @@ json_writer& json_writer::null() {
   return *this;
 }
 
-} // namespace souk::http
+} // namespace souk::base
