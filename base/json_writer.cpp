@@ -1,6 +1,7 @@
 #include "base/json_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace souk::base {
@@ -39,18 +40,38 @@ void json_writer::separate() {
   }
 }
 
+namespace {
+
+// Bytes copied as they are: printable ASCII except the quote and the backslash.
+constexpr std::array<bool, 256> plain_bytes = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c)
+    t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+} // namespace
+
 void json_writer::string(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  bool ascii = std::none_of(s.begin(), s.end(),
-                            [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
-  bool utf8 = ascii || valid_utf8(s);
   out_ += '"';
+  // Most strings (keys, ids, titles) need no escape at all: find the first byte that does, and
+  // copy everything when there is none.
+  std::size_t first = 0;
+  while (first < s.size() && plain_bytes[static_cast<unsigned char>(s[first])])
+    ++first;
+  if (first == s.size()) {
+    out_.append(s.data(), s.size());
+    out_ += '"';
+    return;
+  }
+  bool utf8 = valid_utf8(s.substr(first));
   // Bytes that need no escape are copied in runs, not one by one (this is the hottest loop of
   // a product page).
   std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  for (std::size_t i = first; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || utf8))
+    if (plain_bytes[c] || (c >= 0x80 && utf8))
       continue;
     out_.append(s.data() + run, i - run);
     run = i + 1;

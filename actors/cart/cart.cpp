@@ -1,5 +1,7 @@
 #include "actors/cart/cart.hpp"
 
+#include "base/json_writer.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -208,18 +210,24 @@ std::int64_t cart::subtotal() const {
   return sum;
 }
 
+void cart::write_fields(base::json_writer& w) const {
+  w.key("version").value(version_).key("touched_at_ms").value(touched_at_ms_);
+  w.key("frozen_for").value(frozen_for_).key("lines").begin_array();
+  for (const auto& line : lines_) {
+    w.begin_object().key("sku").value(line.sku).key("product_id").value(line.product_id);
+    w.key("title").value(line.title).key("qty").value(line.qty);
+    w.key("unit_price").value(line.unit_price).end_object();
+  }
+  w.end_array();
+}
+
 json cart::to_json() const {
-  auto lines = json::array();
-  for (const auto& line : lines_)
-    lines.push_back({{"sku", line.sku},
-                     {"product_id", line.product_id},
-                     {"title", line.title},
-                     {"qty", line.qty},
-                     {"unit_price", line.unit_price}});
-  return {{"version", version_},
-          {"touched_at_ms", touched_at_ms_},
-          {"frozen_for", frozen_for_},
-          {"lines", std::move(lines)}};
+  std::string out;
+  base::json_writer w{out};
+  w.begin_object();
+  write_fields(w);
+  w.end_object();
+  return json::parse(out);
 }
 
 cart cart::from_json(const json& j, cart_limits limits) {

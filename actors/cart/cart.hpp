@@ -7,6 +7,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+namespace souk::base {
+class json_writer;
+}
+
 namespace souk::actors {
 
 /// One line of a cart: a SKU with its quantity and the price and title it was added with
@@ -97,6 +101,9 @@ public:
   /// saved under wider limits loads as it was, and its next change is checked.
   nlohmann::json to_json() const;
   static cart from_json(const nlohmann::json& j, cart_limits limits = {});
+  /// The members of `to_json`'s object, written into an object `w` has open (the cart actor
+  /// adds its own members to the same snapshot).
+  void write_fields(base::json_writer& w) const;
 
 private:
   cart_error check_version(std::int64_t expected) const;

@@ -4,6 +4,7 @@
 #include "actors/api/order_api.hpp"
 #include "actors/cart/cart.hpp"
 #include "actors/common/entity.hpp"
+#include "base/json_writer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -45,37 +46,50 @@ struct cart_state : entity_base {
   std::vector<caf::response_promise> waiters; ///< checkouts waiting for the order's answer
 
   std::string encode() const {
-    auto j = items.to_json();
-    if (pending && !probe)
-      j["checkout"] = {
-          {"order_id", pending->order_id}, {"idempotency_key", pending->idempotency_key},
-          {"currency", pending->currency}, {"region", pending->region},
-          {"city", pending->city},         {"address", pending->address}};
+    std::string out;
+    base::json_writer w{out};
+    w.begin_object();
+    items.write_fields(w);
+    if (pending && !probe) {
+      w.key("checkout").begin_object();
+      w.key("order_id").value(pending->order_id);
+      w.key("idempotency_key").value(pending->idempotency_key);
+      w.key("currency").value(pending->currency).key("region").value(pending->region);
+      w.key("city").value(pending->city).key("address").value(pending->address);
+      w.end_object();
+    }
     if (!last_order.empty())
-      j["last_order"] = last_order;
-    return j.dump();
+      w.key("last_order").value(last_order);
+    w.end_object();
+    return out;
   }
   bool can_passivate() const { return !asking && !flush_armed && !retry_armed && waiters.empty(); }
 };
 
 using self_t = caf::stateful_actor<cart_state>;
 
-nlohmann::json money(std::int64_t amount) {
-  return {{"amount", amount}, {"currency", cart_currency}};
+void write_money(base::json_writer& w, std::int64_t amount) {
+  w.begin_object().key("amount").value(amount).key("currency").value(cart_currency).end_object();
 }
 
+/// The cart as API.md shows it, written directly: every cart request answers with it.
 cart_answer answer(const cart& c, std::string code = {}) {
-  auto items = nlohmann::json::array();
-  for (auto& l : c.lines())
-    items.push_back({{"sku", l.sku},
-                     {"product_id", l.product_id},
-                     {"title", l.title},
-                     {"qty", l.qty},
-                     {"unit_price", money(l.unit_price)},
-                     {"line_total", money(l.line_total())}});
-  nlohmann::json body{
-      {"items", std::move(items)}, {"subtotal", money(c.subtotal())}, {"version", c.version()}};
-  return {std::move(code), body.dump()};
+  std::string body;
+  body.reserve(64 + 192 * c.lines().size());
+  base::json_writer w{body};
+  w.begin_object().key("items").begin_array();
+  for (auto& l : c.lines()) {
+    w.begin_object().key("sku").value(l.sku).key("product_id").value(l.product_id);
+    w.key("title").value(l.title).key("qty").value(l.qty).key("unit_price");
+    write_money(w, l.unit_price);
+    w.key("line_total");
+    write_money(w, l.line_total());
+    w.end_object();
+  }
+  w.end_array().key("subtotal");
+  write_money(w, c.subtotal());
+  w.key("version").value(c.version()).end_object();
+  return {std::move(code), std::move(body)};
 }
 
 cart_answer answer(const cart& c, cart_error e) {

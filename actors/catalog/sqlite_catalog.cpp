@@ -537,41 +537,42 @@ catalog_result<sku_offer> sqlite_catalog::offer(const std::string& sku) {
       return catalog_result<sku_offer>::fail("unknown_sku", "/sku", "no SKU " + sku);
     pid = it->second;
   }
-  auto page = product(pid, "");
+  // Every cart add asks here: read the shared page, never copy it.
+  auto page = page_of(pid);
   if (page.ok())
-    for (auto& s : page.value->skus)
+    for (auto& s : (*page.value)->view.skus)
       if (s.sku == sku)
-        return {sku_offer{sku, pid, page.value->summary.title, s.price}, {}};
+        return {sku_offer{sku, pid, (*page.value)->view.summary.title, s.price}, {}};
   return catalog_result<sku_offer>::fail("unknown_sku", "/sku", "no SKU " + sku);
 }
 
-catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std::string& region) {
+catalog_result<std::shared_ptr<const sqlite_catalog::cached_page>>
+sqlite_catalog::page_of(std::int64_t id) {
   // Product pages are the hottest read: their static part (text, attributes, SKUs) is kept in
   // memory after the first read, and only availability is computed per request.
+  using out_t = catalog_result<std::shared_ptr<const cached_page>>;
   auto capacity = catalog_settings_.page_cache_entries;
-  if (capacity == 0)
-    return read_product(id, region);
   std::shared_ptr<const cached_page> page;
   std::uint64_t generation = 0;
-  {
+  if (capacity > 0) {
     std::lock_guard<std::mutex> guard{pages_mtx_};
     auto it = pages_.find(id);
     if (it != pages_.end())
-      page = it->second;
+      return out_t{it->second, {}};
     generation = pages_generation_;
   }
-  if (!page) {
-    auto fresh = read_product(id, "");
-    if (!fresh.ok())
-      return fresh;
-    auto made = std::make_shared<cached_page>();
-    made->view = std::move(*fresh.value);
-    {
-      std::lock_guard<std::mutex> guard{stock_mtx_};
-      for (auto& sku : made->view.skus)
-        made->stock.push_back(&stock_[sku.sku]); // an empty entry for a SKU without stock yet
-    }
-    page = std::move(made);
+  auto fresh = read_product(id, "");
+  if (!fresh.ok())
+    return out_t{std::nullopt, std::move(fresh.error)};
+  auto made = std::make_shared<cached_page>();
+  made->view = std::move(*fresh.value);
+  {
+    std::lock_guard<std::mutex> guard{stock_mtx_};
+    for (auto& sku : made->view.skus)
+      made->stock.push_back(&stock_[sku.sku]); // an empty entry for a SKU without stock yet
+  }
+  page = std::move(made);
+  if (capacity > 0) {
     std::lock_guard<std::mutex> guard{pages_mtx_};
     // A write that dropped a page since this read began may have changed this one: serve what
     // was read (it was current when read) but do not keep it.
@@ -581,6 +582,14 @@ catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std:
       pages_.emplace(id, page);
     }
   }
+  return out_t{std::move(page), {}};
+}
+
+catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std::string& region) {
+  auto cached = page_of(id);
+  if (!cached.ok())
+    return catalog_result<product_view>{std::nullopt, std::move(cached.error)};
+  auto& page = *cached.value;
   product_view v = page->view;
   v.summary.in_stock = false;
   {

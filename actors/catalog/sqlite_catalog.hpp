@@ -146,6 +146,8 @@ private:
   std::unordered_map<std::int64_t, std::shared_ptr<const cached_page>> pages_;
   std::uint64_t pages_generation_ = 0;
   void forget_page(std::int64_t id);
+  /// The page of product `id`, from the cache or read (and cached when the cache is on).
+  catalog_result<std::shared_ptr<const cached_page>> page_of(std::int64_t id);
 
   std::mutex owner_mtx_;
   stock_owner stock_owner_;
