@@ -30,7 +30,7 @@ struct stock_state : entity_base {
     s.parts.reserve(ids.size());
     for (auto& id : ids) {
       if (auto r = ledger.find(id))
-        s.parts.push_back({id, stock_ledger::reservation_json(*r).dump()});
+        s.parts.push_back({id, stock_ledger::reservation_text(*r)});
       else
         s.parts.push_back({id, {}, true}); // pruned
     }

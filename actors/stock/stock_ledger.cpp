@@ -1,5 +1,7 @@
 #include "actors/stock/stock_ledger.hpp"
 
+#include "base/json_writer.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <limits>
@@ -365,16 +367,21 @@ std::string stock_ledger::check() const {
   return {};
 }
 
-nlohmann::json stock_ledger::reservation_json(const reservation& r) {
-  json parts = json::array();
+std::string stock_ledger::reservation_text(const reservation& r) {
+  std::string out;
+  base::json_writer w{out};
+  w.begin_object().key("id").value(r.id).key("order_id").value(r.order_id).key("parts");
+  w.begin_array();
   for (const auto& p : r.parts)
-    parts.push_back({{"warehouse_id", p.warehouse_id}, {"qty", p.qty}});
-  return {{"id", r.id},
-          {"order_id", r.order_id},
-          {"parts", std::move(parts)},
-          {"state", to_string(r.state)},
-          {"expires_at_ms", r.expires_at_ms},
-          {"changed_at_ms", r.changed_at_ms}};
+    w.begin_object().key("warehouse_id").value(p.warehouse_id).key("qty").value(p.qty).end_object();
+  w.end_array();
+  w.key("state").value(to_string(r.state)).key("expires_at_ms").value(r.expires_at_ms);
+  w.key("changed_at_ms").value(r.changed_at_ms).end_object();
+  return out;
+}
+
+nlohmann::json stock_ledger::reservation_json(const reservation& r) {
+  return json::parse(reservation_text(r));
 }
 
 nlohmann::json stock_ledger::head_json() const {

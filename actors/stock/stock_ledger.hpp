@@ -161,6 +161,8 @@ public:
   /// still embeds reservations.
   nlohmann::json head_json() const;
   static nlohmann::json reservation_json(const reservation& r);
+  /// `reservation_json` as text, written directly (every reservation writes one).
+  static std::string reservation_text(const reservation& r);
   static stock_ledger from_parts(const nlohmann::json& head,
                                  const std::vector<nlohmann::json>& reservations);
 
