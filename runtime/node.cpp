@@ -590,7 +590,7 @@ void node::stop() {
   if (p.catalog)
     p.catalog->set_stock_owner({});
   if (p.actors && p.entities.directory) {
-    // Entities are linked to the directory: they stop with it. Snapshot writes still queued
+    // The directory stops every entity, then itself. Snapshot writes still queued
     // complete, but call nobody back once the sink is detached.
     caf::anon_send_exit(p.entities.directory, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(p.entities.bank, caf::exit_reason::user_shutdown);

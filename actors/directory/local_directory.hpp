@@ -21,8 +21,8 @@ using entity_factories = std::map<std::string, entity_factory>;
 /// Spawns the single-node directory (the protocol is in actors/api/directory.hpp): it keeps
 /// one actor per active entity, activates entities on their first message, routes with
 /// `delegate` so the entity answers the original sender, drops entities that stop or crash
-/// (they are linked to it and stop with it), and grants passivation only when nothing was routed
-/// since the entity's count.
+/// (it monitors them), stops every entity when it is told to exit, and grants passivation only
+/// when nothing was routed since the entity's count.
 caf::actor spawn_local_directory(caf::actor_system& sys,
                                  std::shared_ptr<const entity_factories> factories);
 

@@ -378,11 +378,13 @@ public:
     held_.clear();
     auto bank = bank_.id();
     filter_ = [bank](const message_view& v) {
-      bool exit = v.element->content().match_elements<caf::exit_msg>();
+      // The kills, and the directory hearing of them (it monitors its entities).
+      bool exit = v.element->content().match_elements<caf::exit_msg>() ||
+                  v.element->content().match_elements<caf::down_msg>();
       return exit || v.receiver == bank ? fate::deliver : fate::drop;
     };
-    // (Not `kill`: that one cannot be trapped, and the directory, linked to every entity,
-    // would die with them.)
+    // (An exit each, as a crash would end them; the directory drops them on their down
+    // messages.)
     for (auto& [id, a] : entities_seen_)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     entities_seen_.clear();
