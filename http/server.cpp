@@ -22,7 +22,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -122,7 +121,8 @@ thread_local const void* handler_running = nullptr;
 class server::impl : public std::enable_shared_from_this<server::impl> {
 public:
   impl(const config::http_settings& settings, const router& routes)
-      : settings_(settings), routes_(routes), acceptor_(net::make_strand(ioc_)) {}
+      : settings_(settings), routes_(routes), loops_(make_loops(settings.threads)),
+        acceptor_(loops_.front()->get_executor()) {}
 
   std::string start();
   std::string load_tls();
@@ -133,15 +133,26 @@ public:
   template <class Executor, class Fn>
   bool post_unless_done(const Executor& ex, Fn&& fn);
 
+  static std::vector<std::unique_ptr<net::io_context>> make_loops(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> loops;
+    for (int i = 0; i < std::max(threads, 1); ++i)
+      loops.push_back(std::make_unique<net::io_context>(1));
+    return loops;
+  }
+
   const config::http_settings settings_;
   const router& routes_;
-  net::io_context ioc_;
-  // Keeps the threads running while every connection waits for its handler: once the drain has
+  // One event loop per thread, each run by its thread alone: a connection lives on one loop
+  // for its whole life, so its handlers never overlap and need no strand, and no loop's
+  // threads wake each other. Connections are dealt to the loops in turn.
+  std::vector<std::unique_ptr<net::io_context>> loops_;
+  // Keep the threads running while every connection waits for its handler: once the drain has
   // closed the acceptor nothing else may be pending, and `run` would return with answers still
   // to come.
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-  // On its own strand, so the accept handler and the close posted by `stop` never overlap.
-  tcp::acceptor acceptor_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
+  // On the first loop, so the accept handler and the close posted by `stop` never overlap.
+  net::basic_socket_acceptor<tcp, net::io_context::executor_type> acceptor_;
+  std::size_t next_loop_ = 0; ///< the loop the next connection goes to (accept handler only)
   // Set when the settings name a certificate: every connection is then TLS.
   std::optional<ssl::context> tls_;
   std::vector<std::thread> threads_;
@@ -174,8 +185,12 @@ bool server::impl::post_unless_done(const Executor& ex, Fn&& fn) {
 
 // -- one connection -------------------------------------------------------------------------------
 
-using plain_stream = beast::tcp_stream;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+// The loop's own executor type rather than the type-erased `any_io_executor`: every operation
+// of a connection would otherwise copy and call through the erased executor.
+using loop_executor = net::io_context::executor_type;
+using loop_socket = net::basic_stream_socket<tcp, loop_executor>;
+using plain_stream = beast::basic_stream<tcp, loop_executor>;
+using tls_stream = beast::ssl_stream<plain_stream>;
 
 /// One connection, Beast's session shape: read → dispatch → write → read. One request is in
 /// flight per connection at a time, so pipelined requests are answered in order: the next one
@@ -193,7 +208,7 @@ class session : public connection,
 
 public:
   template <class... Extra>
-  session(std::shared_ptr<server::impl> srv, tcp::socket socket, Extra&... extra)
+  session(std::shared_ptr<server::impl> srv, loop_socket socket, Extra&... extra)
       : srv_(std::move(srv)), stream_(std::move(socket), extra...) {}
 
   void run() {
@@ -228,7 +243,7 @@ public:
   }
 
   ~session() override {
-    if (sse_ && !sse_ended_) { // the loop died first: no strand is left to end it on
+    if (sse_ && !sse_ended_) { // the loop died first: no loop is left to end it on
       --srv_->streams_;
       sse_->end(stream_end::server_stopping);
     }
@@ -236,7 +251,7 @@ public:
   }
 
 private:
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  plain_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void begin() {
     if constexpr (is_tls) {
@@ -353,7 +368,7 @@ private:
     if (match.target == nullptr)
       return respond(unmatched_problem(match, req_, path, ctx.trace_id));
     // The responder (or the stream opener) may run on any thread, once; it hops back onto this
-    // connection's strand, unless it runs inside the handler, on the strand already.
+    // connection's loop, unless it runs inside the handler, on the loop already.
     auto self = this->shared_from_this();
     auto once = std::make_shared<std::atomic<bool>>(false);
     responder respond_fn = [self, once](response res) {
@@ -442,7 +457,7 @@ private:
                        });
   }
 
-  // -- the event stream (all on the strand) -------------------------------------------------
+  // -- the event stream (all on the loop) ---------------------------------------------------
 
   void begin_stream(std::shared_ptr<stream_queue> queue) {
     --srv_->in_flight_; // answered: the drain does not wait for a stream
@@ -577,7 +592,9 @@ private:
   // The event stream, once the handler opened one.
   std::shared_ptr<stream_queue> sse_;
   std::optional<bhttp::response<bhttp::empty_body>> sse_head_;
-  std::optional<net::steady_timer> heartbeat_;
+  std::optional<net::basic_waitable_timer<
+      std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, loop_executor>>
+      heartbeat_;
   std::vector<std::string> sse_batch_; ///< being written
   bool sse_started_ = false;           ///< the head is written
   bool sse_writing_ = false;
@@ -657,7 +674,7 @@ std::string server::impl::start() {
   auto address = net::ip::make_address(settings_.listen.host, ec);
   if (ec) {
     // A host name: resolve it once (localhost and friends).
-    tcp::resolver resolver{ioc_};
+    tcp::resolver resolver{*loops_.front()};
     auto results = resolver.resolve(settings_.listen.host, "", ec);
     if (ec || results.empty())
       return "http.listen " + settings_.listen.to_string() +
@@ -675,48 +692,50 @@ std::string server::impl::start() {
   if (ec)
     return "http.listen " + settings_.listen.to_string() + ": cannot listen: " + ec.message();
   port_ = acceptor_.local_endpoint().port();
-  work_.emplace(ioc_.get_executor());
+  for (auto& loop : loops_)
+    work_.emplace_back(loop->get_executor());
   do_accept();
-  for (int i = 0; i < settings_.threads; ++i)
-    threads_.emplace_back([this] { ioc_.run(); });
+  for (auto& loop : loops_)
+    threads_.emplace_back([&loop = *loop] { loop.run(); });
   return {};
 }
 
 void server::impl::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
-                                                                             tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
-      return;
-    if (ec) {
-      base::log_warn("accept failed", {{"error", ec.message()}});
-      return self->do_accept();
-    }
-    std::shared_ptr<connection> c;
-    std::function<void()> run;
-    {
-      std::lock_guard<std::mutex> guard{self->sessions_mtx_};
-      if (self->sessions_.size() >= self->settings_.max_connections) {
-        ++self->refused_;
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        ++self->accepted_;
-        if (self->tls_) {
-          auto s = std::make_shared<session<tls_stream>>(self, std::move(socket), *self->tls_);
-          run = [s] { s->run(); };
-          c = std::move(s);
-        } else {
-          auto s = std::make_shared<session<plain_stream>>(self, std::move(socket));
-          run = [s] { s->run(); };
-          c = std::move(s);
+  auto& loop = *loops_[next_loop_++ % loops_.size()];
+  acceptor_.async_accept(
+      loop.get_executor(), [self = shared_from_this()](beast::error_code ec, loop_socket socket) {
+        if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
+          return;
+        if (ec) {
+          base::log_warn("accept failed", {{"error", ec.message()}});
+          return self->do_accept();
         }
-        c->registration = self->sessions_.insert(self->sessions_.end(), c);
-      }
-    }
-    if (run)
-      run();
-    self->do_accept();
-  });
+        std::shared_ptr<connection> c;
+        std::function<void()> run;
+        {
+          std::lock_guard<std::mutex> guard{self->sessions_mtx_};
+          if (self->sessions_.size() >= self->settings_.max_connections) {
+            ++self->refused_;
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            ++self->accepted_;
+            if (self->tls_) {
+              auto s = std::make_shared<session<tls_stream>>(self, std::move(socket), *self->tls_);
+              run = [s] { s->run(); };
+              c = std::move(s);
+            } else {
+              auto s = std::make_shared<session<plain_stream>>(self, std::move(socket));
+              run = [s] { s->run(); };
+              c = std::move(s);
+            }
+            c->registration = self->sessions_.insert(self->sessions_.end(), c);
+          }
+        }
+        if (run)
+          run();
+        self->do_accept();
+      });
 }
 
 void server::impl::forget(connection* c) {
@@ -751,7 +770,7 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::size_t left = in_flight_;
   for_each_session([](connection& c) { c.kill(); });
-  // Give the strands a moment to run the closes, then stop the loop.
+  // Give the loops a moment to run the closes, then stop them.
   auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
   while (std::chrono::steady_clock::now() < grace) {
     {
@@ -761,8 +780,9 @@ std::size_t server::impl::stop(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  work_.reset();
-  ioc_.stop();
+  work_.clear();
+  for (auto& loop : loops_)
+    loop->stop();
   for (auto& t : threads_)
     if (t.joinable())
       t.join();
@@ -783,8 +803,10 @@ server::~server() {
   }
   // A handler that answered after the stop posted its response into the stopped loop; run
   // such leftovers once so their sessions (which own a reference to `impl_`) are released.
-  impl_->ioc_.restart();
-  impl_->ioc_.poll();
+  for (auto& loop : impl_->loops_) {
+    loop->restart();
+    loop->poll();
+  }
 }
 
 std::string server::start() {

@@ -24,7 +24,7 @@ public:
 };
 
 /// The `event_stream` a handler holds: a bounded, thread-safe queue of chunks between handler
-/// threads (`send`, `close`) and the connection's strand (`take`, `written`, `end`). Internal
+/// threads (`send`, `close`) and the connection's loop (`take`, `written`, `end`). Internal
 /// to the server; tested on its own.
 class stream_queue final : public event_stream {
 public:
