@@ -64,6 +64,10 @@ struct cluster_settings {
 /// The CAF actor system.
 struct actor_settings {
   int threads = 2;
+  /// The gateway between the edge and the entities (actors/directory/gateway.hpp).
+  std::size_t gateway_actors = 4;
+  std::size_t gateway_window = 128;
+  std::chrono::milliseconds gateway_tick{10};
 };
 
 /// `PRAGMA synchronous` of the node's SQLite file.

@@ -508,7 +508,11 @@ std::string node::start() {
   });
   http::add_catalog_routes(p.routes, *p.catalog);
   http::add_seller_routes(p.routes, *p.catalog, secret);
-  p.gateway = actors::make_gateway(*p.actors, p.entities.directory);
+  actors::gateway_limits gateway_limits;
+  gateway_limits.actors = settings_.actors.gateway_actors;
+  gateway_limits.window = settings_.actors.gateway_window;
+  gateway_limits.tick = settings_.actors.gateway_tick;
+  p.gateway = actors::make_gateway(*p.actors, p.entities.directory, gateway_limits);
   p.passwords = std::make_shared<http::password_hasher>(
       settings_.auth.kdf_threads, settings_.auth.password_iterations,
       static_cast<std::size_t>(settings_.auth.kdf_max_pending));

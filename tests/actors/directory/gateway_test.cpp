@@ -2,6 +2,7 @@
 // entities (start_node_entities) over a real SQLite store through the store_sink. Its callbacks
 // run on CAF's workers, so these tests wait for them, always with a bound.
 
+#include "actors/api/directory.hpp"
 #include "actors/api/gateway.hpp"
 #include "actors/api/register.hpp"
 #include "actors/common/entity_context.hpp"
@@ -11,6 +12,7 @@
 #include "persistence/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +36,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -395,6 +398,153 @@ TEST_F(GatewayTest, AWriteTheStoreRefusesEndsInStoreFailed) {
   EXPECT_FALSE(st.detail.empty());
   EXPECT_EQ(value.code, "") << "no answer: an empty value";
   EXPECT_EQ(value.profile.email, "");
+}
+
+/// A directory that answers `user_get` for keys starting with "ok" (after `delay`) and never
+/// answers any other key; it counts the calls it holds unanswered.
+struct picky_state {
+  std::vector<std::pair<std::string, caf::response_promise>> held;
+  static inline const char* name = "picky";
+};
+
+caf::behavior picky(caf::stateful_actor<picky_state>* self, std::chrono::milliseconds delay) {
+  return {
+      [self, delay](actors::route_atom, const actors::entity_ref& ref,
+                    caf::message&) -> caf::result<actors::user_answer> {
+        // (A promise, once made, takes the answer over: make one only when holding it.)
+        if (ref.key.rfind("ok", 0) != 0) {
+          auto rp = self->make_response_promise<actors::user_answer>();
+          self->state.held.emplace_back(ref.key, rp); // kept, never delivered
+          return rp;
+        }
+        actors::user_answer a;
+        a.profile.id = ref.key;
+        if (delay == 0ms)
+          return a;
+        auto rp = self->make_response_promise<actors::user_answer>();
+        self->delayed_send(self, delay, caf::atom("answer"), ref.key);
+        self->state.held.emplace_back(ref.key, rp);
+        return rp;
+      },
+      [self](caf::atom_value, const std::string& key) {
+        // The delayed answer for `key`.
+        auto& held = self->state.held;
+        auto it = std::find_if(held.begin(), held.end(), [&](auto& h) { return h.first == key; });
+        if (it == held.end())
+          return;
+        actors::user_answer a;
+        a.profile.id = key;
+        it->second.deliver(a);
+        held.erase(it);
+      },
+  };
+}
+
+TEST_F(GatewayTest, CallsBeyondTheWindowWaitTheirTurnAndAllAreAnswered) {
+  real_node node{dir_ / "data"};
+  auto dir = node.system().spawn(picky, 5ms);
+  actors::gateway_limits limits;
+  limits.actors = 2;
+  limits.window = 3;
+  auto gw = actors::make_gateway(node.system(), dir, limits);
+  std::vector<std::unique_ptr<result<actors::user_answer>>> rs;
+  for (int i = 0; i < 60; ++i) {
+    rs.push_back(std::make_unique<result<actors::user_answer>>());
+    gw->user_get("ok_" + std::to_string(i), 10s, rs.back()->callback());
+  }
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(rs[i]->wait(10s)) << i;
+    EXPECT_TRUE(rs[i]->status().ok()) << rs[i]->status().error;
+    EXPECT_EQ(rs[i]->value().profile.id, "ok_" + std::to_string(i));
+  }
+  gw.reset();
+  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(GatewayTest, QueuedCallsEndAtTheirOwnDeadline) {
+  real_node node{dir_ / "data"};
+  auto dir = node.system().spawn(picky, 0ms);
+  actors::gateway_limits limits;
+  limits.actors = 1;
+  limits.window = 100; // no retirement in this test
+  auto gw = actors::make_gateway(node.system(), dir, limits);
+  // 100 silent calls fill the window with 10 s deadlines; the next calls queue behind them.
+  std::vector<std::unique_ptr<result<actors::user_answer>>> held;
+  for (int i = 0; i < 100; ++i) {
+    held.push_back(std::make_unique<result<actors::user_answer>>());
+    gw->user_get("silent_" + std::to_string(i), 10s, held.back()->callback());
+  }
+  result<actors::user_answer> queued;
+  auto start = clock_type::now();
+  gw->user_get("ok_late", 100ms, queued.callback());
+  ASSERT_TRUE(queued.wait(5s));
+  EXPECT_EQ(queued.status().error, "timeout");
+  EXPECT_GE(queued.at() - start, 100ms);
+  EXPECT_LT(queued.at() - start, 2s) << "ended at its own deadline, not the held calls'";
+  // Ending the gateway ends the held calls, once each.
+  gw.reset();
+  for (auto& r : held) {
+    ASSERT_TRUE(r->wait(5s));
+    EXPECT_EQ(r->status().error, "unavailable");
+  }
+  std::this_thread::sleep_for(50ms);
+  for (auto& r : held)
+    EXPECT_EQ(r->calls(), 1);
+  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(GatewayTest, AWorkerFullOfCallsThatNeverEndIsReplacedAndCallsFlowAgain) {
+  real_node node{dir_ / "data"};
+  auto dir = node.system().spawn(picky, 0ms);
+  actors::gateway_limits limits;
+  limits.actors = 1;
+  limits.window = 4;
+  auto gw = actors::make_gateway(node.system(), dir, limits);
+  // Rounds of calls that never get an answer: without a successor the window would stay full
+  // of them forever and every later call would wait in the queue until its deadline.
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::unique_ptr<result<actors::user_answer>>> lost;
+    for (int i = 0; i < 4; ++i) {
+      lost.push_back(std::make_unique<result<actors::user_answer>>());
+      gw->user_get("silent_" + std::to_string(round * 4 + i), 30ms, lost.back()->callback());
+    }
+    for (auto& r : lost) {
+      ASSERT_TRUE(r->wait(5s));
+      EXPECT_EQ(r->status().error, "timeout");
+    }
+    auto [st, a] = call<actors::user_answer>(
+        [&](auto cb) { gw->user_get("ok_" + std::to_string(round), 2s, std::move(cb)); });
+    EXPECT_TRUE(st.ok()) << "round " << round << ": " << st.error;
+    EXPECT_EQ(a.profile.id, "ok_" + std::to_string(round));
+  }
+  gw.reset();
+  caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(GatewayTest, CallsHeldWhenTheDirectoryStopsEndUnavailableAndLaterCallsToo) {
+  real_node node{dir_ / "data"};
+  auto dir = node.system().spawn(picky, 0ms);
+  actors::gateway_limits limits;
+  limits.actors = 2;
+  limits.window = 2;
+  auto gw = actors::make_gateway(node.system(), dir, limits);
+  std::vector<std::unique_ptr<result<actors::user_answer>>> rs;
+  for (int i = 0; i < 10; ++i) { // 4 open, 6 queued
+    rs.push_back(std::make_unique<result<actors::user_answer>>());
+    gw->user_get("silent_" + std::to_string(i), 30s, rs.back()->callback());
+  }
+  std::this_thread::sleep_for(50ms);
+  auto start = clock_type::now();
+  caf::anon_send_exit(dir, caf::exit_reason::kill);
+  for (auto& r : rs) {
+    ASSERT_TRUE(r->wait(5s));
+    EXPECT_EQ(r->status().error, "unavailable") << r->status().detail;
+  }
+  EXPECT_LT(clock_type::now() - start, 3s) << "not at the 30 s deadline";
+  auto [st, a] =
+      call<actors::user_answer>([&](auto cb) { gw->user_get("ok_1", 5s, std::move(cb)); });
+  EXPECT_EQ(st.error, "unavailable");
+  EXPECT_LT(clock_type::now() - start, 3s);
 }
 
 TEST_F(GatewayTest, TwoThousandConcurrentCallsAllGetTheirCallbacks) {
