@@ -90,6 +90,12 @@ void json_writer::string(std::string_view s) {
   out_ += '"';
 }
 
+json_writer& json_writer::raw(std::string_view json) {
+  separate();
+  out_.append(json.data(), json.size());
+  return *this;
+}
+
 json_writer& json_writer::begin_object() {
   separate();
   out_ += '{';

@@ -27,6 +27,8 @@ public:
   /// A number with one decimal (ratings).
   json_writer& value_1dp(double d);
   json_writer& null();
+  /// A value already written as JSON text (by another `json_writer`), copied as it is.
+  json_writer& raw(std::string_view json);
 
 private:
   void separate();

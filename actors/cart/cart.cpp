@@ -210,15 +210,24 @@ std::int64_t cart::subtotal() const {
   return sum;
 }
 
-void cart::write_fields(base::json_writer& w) const {
+void cart::write_head(base::json_writer& w) const {
   w.key("version").value(version_).key("touched_at_ms").value(touched_at_ms_);
   w.key("frozen_for").value(frozen_for_).key("lines").begin_array();
-  for (const auto& line : lines_) {
-    w.begin_object().key("sku").value(line.sku).key("product_id").value(line.product_id);
-    w.key("title").value(line.title).key("qty").value(line.qty);
-    w.key("unit_price").value(line.unit_price).end_object();
-  }
+}
+
+void cart::write_tail(base::json_writer& w) {
   w.end_array();
+}
+
+void cart::write_line(base::json_writer& w, const cart_line& line) {
+  w.begin_object().key("sku").value(line.sku).key("product_id").value(line.product_id);
+  w.key("title").value(line.title).key("qty").value(line.qty);
+  w.key("unit_price").value(line.unit_price).end_object();
+}
+
+void cart::write_fields(base::json_writer& w) const {
+  write_fields(
+      w, [](base::json_writer& out, std::size_t, const cart_line& line) { write_line(out, line); });
 }
 
 json cart::to_json() const {

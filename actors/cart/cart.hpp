@@ -104,8 +104,20 @@ public:
   /// The members of `to_json`'s object, written into an object `w` has open (the cart actor
   /// adds its own members to the same snapshot).
   void write_fields(base::json_writer& w) const;
+  /// The same, each line written by `line(w, index, line)` (which may copy a cached text).
+  template <class LineWriter>
+  void write_fields(base::json_writer& w, LineWriter line) const {
+    write_head(w);
+    for (std::size_t i = 0; i < lines_.size(); ++i)
+      line(w, i, lines_[i]);
+    write_tail(w);
+  }
+  /// One line as the snapshot document holds it.
+  static void write_line(base::json_writer& w, const cart_line& line);
 
 private:
+  void write_head(base::json_writer& w) const;  ///< the fields up to `"lines":[`
+  static void write_tail(base::json_writer& w); ///< `]`
   cart_error check_version(std::int64_t expected) const;
   void touch(std::int64_t now_ms);
 

@@ -29,6 +29,47 @@ using cart_retry_atom = caf::atom_constant<caf::atom("cartretry")>;
 /// The cart holds no currency; prices are what the catalog showed (one currency per shop).
 constexpr const char* cart_currency = "RUB";
 
+/// The JSON text of each cart line as last written, so that an answer or a snapshot rewrites
+/// only the lines that changed: every cart request answers with the whole cart, and a cart of
+/// 50 lines is 10 KB of JSON. Entry i holds line i's text while line i is the same.
+class line_texts {
+public:
+  template <class Write>
+  const std::string& of(std::size_t i, const cart_line& l, Write write) {
+    if (i >= cache_.size())
+      cache_.resize(i + 1);
+    auto& c = cache_[i];
+    if (c.text.empty() || c.qty != l.qty || c.unit_price != l.unit_price ||
+        c.product_id != l.product_id || c.sku != l.sku || c.title != l.title) {
+      c.sku = l.sku;
+      c.title = l.title;
+      c.product_id = l.product_id;
+      c.qty = l.qty;
+      c.unit_price = l.unit_price;
+      c.text.clear();
+      base::json_writer w{c.text};
+      write(w, l);
+    }
+    return c.text;
+  }
+  /// Forgets the entries past the cart's `lines`.
+  void trim(std::size_t lines) {
+    if (cache_.size() > lines)
+      cache_.resize(lines);
+  }
+
+private:
+  struct entry {
+    std::string sku;
+    std::string title;
+    std::int64_t product_id = 0;
+    std::int64_t qty = 0;
+    std::int64_t unit_price = 0;
+    std::string text;
+  };
+  std::vector<entry> cache_;
+};
+
 struct cart_state : entity_base {
   cart items;
   /// The checkout holding the cart (its order id is `items.frozen_for()`); part of the snapshot,
@@ -44,12 +85,18 @@ struct cart_state : entity_base {
   int failures = 0;         ///< consecutive checkout requests that got no answer
   std::string last_order;   ///< the last checkout that was answered
   std::vector<caf::response_promise> waiters; ///< checkouts waiting for the order's answer
+  mutable line_texts snapshot_lines;          ///< the lines' text in the snapshot
+  line_texts answer_lines;                    ///< the lines' text in answers
 
   std::string encode() const {
     std::string out;
+    out.reserve(256 + 128 * items.lines().size());
     base::json_writer w{out};
     w.begin_object();
-    items.write_fields(w);
+    items.write_fields(w, [this](base::json_writer& lw, std::size_t i, const cart_line& l) {
+      lw.raw(snapshot_lines.of(i, l, cart::write_line));
+    });
+    snapshot_lines.trim(items.lines().size());
     if (pending && !probe) {
       w.key("checkout").begin_object();
       w.key("order_id").value(pending->order_id);
@@ -72,28 +119,35 @@ void write_money(base::json_writer& w, std::int64_t amount) {
   w.begin_object().key("amount").value(amount).key("currency").value(cart_currency).end_object();
 }
 
+/// One line as API.md shows it.
+void write_api_line(base::json_writer& w, const cart_line& l) {
+  w.begin_object().key("sku").value(l.sku).key("product_id").value(l.product_id);
+  w.key("title").value(l.title).key("qty").value(l.qty).key("unit_price");
+  write_money(w, l.unit_price);
+  w.key("line_total");
+  write_money(w, l.line_total());
+  w.end_object();
+}
+
 /// The cart as API.md shows it, written directly: every cart request answers with it.
-cart_answer answer(const cart& c, std::string code = {}) {
+cart_answer answer(cart_state& st, std::string code = {}) {
+  const auto& c = st.items;
   std::string body;
   body.reserve(64 + 192 * c.lines().size());
   base::json_writer w{body};
   w.begin_object().key("items").begin_array();
-  for (auto& l : c.lines()) {
-    w.begin_object().key("sku").value(l.sku).key("product_id").value(l.product_id);
-    w.key("title").value(l.title).key("qty").value(l.qty).key("unit_price");
-    write_money(w, l.unit_price);
-    w.key("line_total");
-    write_money(w, l.line_total());
-    w.end_object();
-  }
+  std::size_t i = 0;
+  for (auto& l : c.lines())
+    w.raw(st.answer_lines.of(i++, l, write_api_line));
+  st.answer_lines.trim(i);
   w.end_array().key("subtotal");
   write_money(w, c.subtotal());
   w.key("version").value(c.version()).end_object();
   return {std::move(code), std::move(body)};
 }
 
-cart_answer answer(const cart& c, cart_error e) {
-  return answer(c, e == cart_error::none ? std::string{} : std::string{to_string(e)});
+cart_answer answer(cart_state& st, cart_error e) {
+  return answer(st, e == cart_error::none ? std::string{} : std::string{to_string(e)});
 }
 
 /// Marks the state changed; the snapshot follows within `cart_write_behind`.
@@ -302,7 +356,7 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
   return {
       [self](cart_get_atom) {
         ++self->state.routed;
-        return answer(self->state.items);
+        return answer(self->state);
       },
       [self](cart_add_atom, const cart_add_cmd& c) {
         ++self->state.routed;
@@ -310,33 +364,33 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
         apply(self, [&](cart& x, std::int64_t now) {
           e = x.add({c.sku, c.product_id, c.title, c.qty, c.unit_price}, now, c.expected_version);
         });
-        return answer(self->state.items, e);
+        return answer(self->state, e);
       },
       [self](cart_set_atom, const cart_set_cmd& c) {
         ++self->state.routed;
         auto e = cart_error::none;
         apply(self,
               [&](cart& x, std::int64_t now) { e = x.set(c.sku, c.qty, now, c.expected_version); });
-        return answer(self->state.items, e);
+        return answer(self->state, e);
       },
       [self](cart_remove_atom, const cart_remove_cmd& c) {
         ++self->state.routed;
         auto e = cart_error::none;
         apply(self,
               [&](cart& x, std::int64_t now) { e = x.remove(c.sku, now, c.expected_version); });
-        return answer(self->state.items, e);
+        return answer(self->state, e);
       },
       [self](cart_clear_atom, std::int64_t expected_version) {
         ++self->state.routed;
         auto e = cart_error::none;
         apply(self, [&](cart& x, std::int64_t now) { e = x.clear(now, expected_version); });
-        return answer(self->state.items, e);
+        return answer(self->state, e);
       },
       [self](cart_merge_atom, const cart_merge_cmd& m) {
         auto& s = self->state;
         ++s.routed;
         if (!s.items.frozen_for().empty())
-          return answer(s.items, cart_error::frozen);
+          return answer(s, cart_error::frozen);
         // The guest's lines as a cart without limits (repeated SKUs add up, bad quantities are
         // dropped); the user's limits apply when it is merged.
         cart guest{cart_limits{std::numeric_limits<std::int64_t>::max(),
@@ -345,7 +399,7 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
         for (auto& l : m.lines)
           guest.add({l.sku, l.product_id, l.title, l.qty, l.unit_price}, now);
         apply(self, [&](cart& x, std::int64_t t) { x.merge(guest, t); });
-        return answer(s.items);
+        return answer(s);
       },
       [self](cart_checkout_atom, cart_checkout_cmd& c) {
         ++self->state.routed;

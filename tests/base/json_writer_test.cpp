@@ -45,5 +45,15 @@ TEST(JsonWriter, OutputParsesBackToTheSameText) {
   }
 }
 
+TEST(JsonWriter, RawTextTakesItsPlaceAmongValuesAndKeys) {
+  std::string line;
+  json_writer{line}.begin_object().key("qty").value(std::int64_t{2}).end_object();
+  std::string out;
+  json_writer w{out};
+  w.begin_object().key("items").begin_array().raw(line).raw(line).value("x").end_array();
+  w.key("one").raw(line).key("n").value(std::int64_t{1}).end_object();
+  EXPECT_EQ(out, R"({"items":[{"qty":2},{"qty":2},"x"],"one":{"qty":2},"n":1})");
+}
+
 } // namespace
 } // namespace souk::base

@@ -6,12 +6,14 @@
 #include "actors/api/order_api.hpp"
 #include "actors/api/payment_api.hpp" // test_node.hpp uses it
 #include "actors/api/stock_api.hpp"
+#include "actors/cart/cart.hpp"
 #include "persistence/writer.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_node.hpp"
 
 #include <chrono>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -139,6 +141,83 @@ TEST_F(CartActorTest, AddSetRemoveAndClearAnswerTheCartWithANewVersionEachTime) 
   EXPECT_EQ(body(get(node, "u1"))["version"], 7);
   // Carts are per key.
   EXPECT_EQ(body(get(node, "u2"))["version"], 0);
+}
+
+/// The cart `model` as the actor's answer and snapshot must show it.
+json expected_lines(const actors::cart& model, bool api) {
+  json lines = json::array();
+  for (auto& l : model.lines()) {
+    if (api)
+      lines.push_back({{"sku", l.sku},
+                       {"product_id", l.product_id},
+                       {"title", l.title},
+                       {"qty", l.qty},
+                       {"unit_price", {{"amount", l.unit_price}, {"currency", "RUB"}}},
+                       {"line_total", {{"amount", l.line_total()}, {"currency", "RUB"}}}});
+    else
+      lines.push_back({{"sku", l.sku},
+                       {"product_id", l.product_id},
+                       {"title", l.title},
+                       {"qty", l.qty},
+                       {"unit_price", l.unit_price}});
+  }
+  return lines;
+}
+
+TEST_F(CartActorTest, RandomChangesAnswerAndStoreExactlyTheCartAModelHolds) {
+  // The actor keeps each line's JSON text and rewrites only lines that changed: lines that
+  // move, change quantity, price or title, and lines that go, must all show as they are now.
+  test::test_node node{dir_.path(), options()};
+  actors::cart model;
+  std::mt19937 rng{20261202};
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> skus = {"sku-a", "sku-b", "sku-c", "sku-d", "sku-e", "sku-f"};
+  for (int step = 0; step < 400; ++step) {
+    auto sku = skus[static_cast<std::size_t>(pick(6))];
+    cart_answer a;
+    switch (pick(8)) {
+    case 0:
+    case 1:
+    case 2: { // add, sometimes at a new price or under a new title
+      auto c = item(sku, 1 + pick(3), 1000 + 100 * pick(3));
+      if (pick(4) == 0)
+        c.title = "Renamed " + sku + " " + std::to_string(step);
+      model.add({c.sku, c.product_id, c.title, c.qty, c.unit_price}, 0);
+      a = add(node, "u1", c);
+      break;
+    }
+    case 3:
+    case 4: {
+      auto qty = pick(6);
+      model.set(sku, qty, 0);
+      a = node.ask<cart_answer>("cart", "u1", cart_set_atom::value, cart_set_cmd{sku, qty, 0});
+      break;
+    }
+    case 5:
+    case 6:
+      model.remove(sku, 0);
+      a = node.ask<cart_answer>("cart", "u1", cart_remove_atom::value, cart_remove_cmd{sku, 0});
+      break;
+    default:
+      if (pick(4) == 0) {
+        model.clear(0);
+        a = node.ask<cart_answer>("cart", "u1", cart_clear_atom::value, std::int64_t{0});
+      } else {
+        a = get(node, "u1");
+      }
+    }
+    auto j = body(a);
+    ASSERT_EQ(j["items"], expected_lines(model, true)) << "step " << step;
+    ASSERT_EQ(j["subtotal"]["amount"], model.subtotal()) << "step " << step;
+    ASSERT_EQ(j["version"], model.version()) << "step " << step;
+    if (step % 7 == 0 && model.version() > 0) {
+      node.advance(150ms); // past the write-behind window
+      auto saved = stored_cart(node, "u1");
+      ASSERT_TRUE(saved) << "step " << step;
+      ASSERT_EQ((*saved)["lines"], expected_lines(model, false)) << "step " << step;
+      ASSERT_EQ((*saved)["version"], model.version()) << "step " << step;
+    }
+  }
 }
 
 TEST_F(CartActorTest, AStaleIfMatchIsAVersionMismatchAndChangesNothing) {
