@@ -1,6 +1,6 @@
 #include "http/catalog_json.hpp"
 
-#include "base/json_writer.hpp"
+#include "actors/api/product_text.hpp"
 #include "http/problem.hpp"
 
 #include <cerrno>
@@ -9,7 +9,6 @@
 namespace souk::http {
 
 using actors::catalog_error;
-using base::json_writer;
 
 nlohmann::json money(std::int64_t amount) {
   return {{"amount", amount}, {"currency", currency}};
@@ -83,64 +82,9 @@ nlohmann::json attributes_json(const std::vector<std::pair<std::string, std::str
   return obj;
 }
 
-namespace {
-
-void write_money(json_writer& w, std::int64_t amount) {
-  w.begin_object().key("amount").value(amount).key("currency").value(currency).end_object();
-}
-
-void write_attributes(json_writer& w,
-                      const std::vector<std::pair<std::string, std::string>>& attrs) {
-  w.begin_object();
-  for (auto& [k, v] : attrs)
-    w.key(k).value(v);
-  w.end_object();
-}
-
-} // namespace
-
-std::string product_body(const actors::product_view& p, const std::string& region) {
-  std::string out;
-  out.reserve(512 + 256 * p.skus.size());
-  json_writer w{out};
-  auto& s = p.summary;
-  w.begin_object();
-  w.key("id").value(s.id).key("title").value(s.title).key("brand").value(s.brand);
-  w.key("category").value(s.category).key("price");
-  write_money(w, s.price);
-  w.key("rating").value_1dp(s.rating).key("reviews").value(s.reviews);
-  w.key("image_url").value("https://img.souk.local/products/" + std::to_string(s.id) + ".jpg");
-  w.key("in_stock").value(s.in_stock).key("description").value(p.description);
-  w.key("attributes");
-  write_attributes(w, p.attributes);
-  w.key("skus").begin_array();
-  for (auto& sku : p.skus) {
-    w.begin_object().key("sku").value(sku.sku).key("price");
-    write_money(w, sku.price);
-    w.key("attributes");
-    write_attributes(w, sku.attributes);
-    w.key("available").value(sku.delivery.available).key("delivery");
-    if (sku.delivery.warehouse_id.empty())
-      w.null();
-    else
-      w.begin_object()
-          .key("warehouse_id")
-          .value(sku.delivery.warehouse_id)
-          .key("days")
-          .value(std::int64_t{sku.delivery.days})
-          .end_object();
-    w.end_object();
-  }
-  w.end_array();
-  if (!region.empty())
-    w.key("region").value(region);
-  w.end_object();
-  return out;
-}
-
 nlohmann::json product_json(const actors::product_view& p) {
   // One shape, written once: the DOM form (for bodies that add members) parses the text form.
-  return nlohmann::json::parse(product_body(p));
+  return nlohmann::json::parse(actors::product_body(p));
 }
 
 } // namespace souk::http

@@ -37,12 +37,7 @@ nlohmann::json summary_json(const actors::product_summary& p);
 /// Attributes as a JSON object.
 nlohmann::json attributes_json(const std::vector<std::pair<std::string, std::string>>& attrs);
 
-/// A product page, serialised: the summary, description, attributes and SKUs with availability.
-/// `region` (when given) is the buyer region the availability was computed for.
-/// Written without a DOM: it is the hottest body of the API.
-std::string product_body(const actors::product_view& p, const std::string& region = {});
-
-/// The same page as a JSON value (for bodies that add members to it).
+/// A product page (`actors::product_body`) as a JSON value (for bodies that add members to it).
 nlohmann::json product_json(const actors::product_view& p);
 
 } // namespace souk::http

@@ -161,6 +161,9 @@ public:
   virtual catalog_result<std::vector<suggestion>> suggest(const std::string& prefix, int limit) = 0;
   /// The product with `id`, availability computed for `region`; error code `not_found`.
   virtual catalog_result<product_view> product(std::int64_t id, const std::string& region) = 0;
+  /// The same page as API.md's JSON text (`product_text.hpp`). The default writes what
+  /// `product` returns; a catalog may keep the fixed parts of the text instead.
+  virtual catalog_result<std::string> product_page(std::int64_t id, const std::string& region);
   /// The SKU's product, title and price; error code `unknown_sku`.
   virtual catalog_result<sku_offer> offer(const std::string& sku) = 0;
   virtual std::vector<category_view> categories() = 0;

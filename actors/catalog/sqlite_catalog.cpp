@@ -564,8 +564,7 @@ sqlite_catalog::page_of(std::int64_t id) {
   auto fresh = read_product(id, "");
   if (!fresh.ok())
     return out_t{std::nullopt, std::move(fresh.error)};
-  auto made = std::make_shared<cached_page>();
-  made->view = std::move(*fresh.value);
+  auto made = std::make_shared<cached_page>(std::move(*fresh.value));
   {
     std::lock_guard<std::mutex> guard{stock_mtx_};
     for (auto& sku : made->view.skus)
@@ -600,6 +599,24 @@ catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std:
     }
   }
   return {std::move(v), {}};
+}
+
+catalog_result<std::string> sqlite_catalog::product_page(std::int64_t id,
+                                                         const std::string& region) {
+  auto cached = page_of(id);
+  if (!cached.ok())
+    return {std::nullopt, std::move(cached.error)};
+  auto& page = *cached.value;
+  std::vector<sku_delivery> deliveries;
+  deliveries.reserve(page->stock.size());
+  {
+    std::lock_guard<std::mutex> guard{stock_mtx_};
+    for (auto* levels : page->stock)
+      deliveries.push_back(delivery_of(*levels, region));
+  }
+  std::string out;
+  page->text.write(out, deliveries, region);
+  return {std::move(out), {}};
 }
 
 void sqlite_catalog::forget_page(std::int64_t id) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/api/catalog_api.hpp"
+#include "actors/api/product_text.hpp"
 #include "actors/catalog/catalog_index.hpp"
 #include "actors/catalog/query_text.hpp"
 #include "config/settings.hpp"
@@ -51,6 +52,7 @@ public:
   catalog_result<search_result> search(const search_request& req) override;
   catalog_result<std::vector<suggestion>> suggest(const std::string& prefix, int limit) override;
   catalog_result<product_view> product(std::int64_t id, const std::string& region) override;
+  catalog_result<std::string> product_page(std::int64_t id, const std::string& region) override;
   catalog_result<sku_offer> offer(const std::string& sku) override;
   std::vector<category_view> categories() override;
   std::vector<region_view> regions() override;
@@ -137,7 +139,10 @@ private:
   // catalog_settings_.page_cache_entries. A write bumps the generation when it drops a page, so
   // that a read that began before the write cannot put the old page back.
   struct cached_page {
+    explicit cached_page(product_view v) : view(std::move(v)), text(view) {}
     product_view view;
+    /// The page's JSON text but for its availability, written once.
+    product_text text;
     /// The stock levels of view.skus, in order: entries of stock_, which are never erased, so
     /// the pointers stay valid; read under stock_mtx_.
     std::vector<const std::vector<stock_level>*> stock;

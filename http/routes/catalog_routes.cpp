@@ -123,12 +123,12 @@ void add_catalog_routes(router& routes, actors::catalog_service& catalog) {
                  return respond(make_problem(404, "not_found", "no product " + ctx.params.at("id"),
                                              ctx.trace_id));
                auto region = region_of(ctx);
-               auto result = catalog.product(*id, region);
+               auto result = catalog.product_page(*id, region);
                if (!result.ok())
                  return respond(problem_of(result.error, ctx.trace_id));
                response res{bhttp::status::ok, 11};
                res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-               res.body() = product_body(*result.value, region);
+               res.body() = std::move(*result.value);
                res.prepare_payload();
                respond(std::move(res));
              });

@@ -1,6 +1,7 @@
 // The product page cache (catalog.page_cache_entries): a page read once is served from memory,
 // yet every write is visible on the next read; availability stays live; a tiny cache evicts
 // and a cache of 0 entries reads every page from SQLite.
+#include "actors/api/product_text.hpp"
 #include "actors/catalog/sqlite_catalog.hpp"
 #include "persistence/store.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace souk::actors::catalog {
 namespace {
@@ -174,6 +176,50 @@ TEST_P(PageCache, ReadsDuringUpdatesNeverKeepAnOldPage) {
 }
 
 // 0: no cache; 1: a cache that evicts on every new page; the default.
+TEST_P(PageCache, ThePageTextIsThePageWrittenWithLiveAvailability) {
+  // product_page splices the live availability into the page's text kept with the cache: it
+  // must say exactly what product() says, for every region, after writes and stock changes.
+  auto c = make_product("Fonar' \"Luch\" — 300 lm", "LAMP", 149000);
+  c.attributes = {{"colour", "chernyy"}, {"note", "tab\there"}};
+  sku_view second;
+  second.sku = "LAMP-2";
+  second.price = 199000;
+  second.attributes = {{"size", "XL"}};
+  c.skus.push_back(second);
+  auto id = create(c);
+  auto same = [&](const std::string& region) {
+    auto text = catalog().product_page(id, region);
+    ASSERT_TRUE(text.ok()) << text.error.code;
+    auto view = catalog().product(id, region);
+    ASSERT_TRUE(view.ok());
+    auto parsed = nlohmann::json::parse(*text.value);
+    EXPECT_EQ(parsed, nlohmann::json::parse(product_body(*view.value, region))) << region;
+    EXPECT_EQ(parsed["in_stock"], view.value->summary.in_stock) << region;
+    if (region.empty())
+      EXPECT_FALSE(parsed.contains("region"));
+    else
+      EXPECT_EQ(parsed["region"], region);
+  };
+  for (auto region : {"msk", "nsk", ""})
+    same(region);
+  ASSERT_TRUE(catalog().set_stock("LAMP-2", "wh-msk", 3).ok());
+  ASSERT_TRUE(catalog().set_stock("LAMP-2", "wh-nsk", 1).ok());
+  for (auto region : {"msk", "nsk", "spb", ""})
+    same(region);
+  product_change rename;
+  rename.title = "Fonar' 2";
+  ASSERT_TRUE(catalog().update_product(id, rename).ok());
+  same("msk");
+  auto parsed = nlohmann::json::parse(*catalog().product_page(id, "msk").value);
+  EXPECT_EQ(parsed["title"], "Fonar' 2");
+  EXPECT_EQ(parsed["skus"][1]["available"], 4);
+  EXPECT_EQ(parsed["skus"][1]["delivery"]["warehouse_id"], "wh-msk");
+  EXPECT_EQ(parsed["skus"][0]["delivery"], nullptr);
+  auto missing = catalog().product_page(id + 1000, "msk");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error.code, "not_found");
+}
+
 INSTANTIATE_TEST_SUITE_P(Sizes, PageCache,
                          ::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{100'000}),
                          [](const ::testing::TestParamInfo<std::size_t>& param_info) {
