@@ -177,6 +177,8 @@ struct auth_settings {
   /// generates one at its first start and keeps it in its store.
   std::string token_secret;
   std::chrono::seconds token_ttl{86'400};
+  /// Verified tokens remembered, so a token seen again skips its HMAC (0: none).
+  std::size_t token_cache_entries = 20'000;
   /// PBKDF2-HMAC-SHA256 rounds of a stored password (OWASP suggests 600,000 for SHA-256; the
   /// default is lower so a 2-core node logs in hundreds of users a second).
   int password_iterations = 100'000;

@@ -1,7 +1,9 @@
 #include "http/auth.hpp"
 
 #include <cctype>
+#include <functional>
 #include <stdexcept>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -125,6 +127,52 @@ std::optional<principal> verify_token(std::string_view token, std::string_view s
     error = token_error::expired;
     return std::nullopt;
   }
+  return p;
+}
+
+token_cache::token_cache(std::size_t capacity)
+    : per_shard_((capacity + std::tuple_size_v<decltype(shards_)> - 1) /
+                 std::tuple_size_v<decltype(shards_)>) {}
+
+token_cache::shard& token_cache::shard_of(std::string_view token) {
+  return shards_[std::hash<std::string_view>{}(token) % shards_.size()];
+}
+
+std::optional<principal> token_cache::find(std::string_view token) {
+  if (per_shard_ == 0)
+    return std::nullopt;
+  auto& s = shard_of(token);
+  std::lock_guard<std::mutex> guard{s.mtx};
+  auto it = s.tokens.find(std::string{token});
+  if (it == s.tokens.end())
+    return std::nullopt;
+  return it->second;
+}
+
+void token_cache::remember(std::string_view token, const principal& p) {
+  if (per_shard_ == 0)
+    return;
+  auto& s = shard_of(token);
+  std::lock_guard<std::mutex> guard{s.mtx};
+  if (s.tokens.size() >= per_shard_)
+    s.tokens.clear(); // simple and bounded: the tokens in use come back at their next request
+  s.tokens.emplace(std::string{token}, p);
+}
+
+std::optional<principal> verify_token_cached(token_cache* cache, std::string_view token,
+                                             std::string_view secret, std::int64_t now,
+                                             token_error& error) {
+  if (cache != nullptr && !token.empty()) {
+    if (auto p = cache->find(token)) {
+      if (p->expires_at > now)
+        return p;
+      error = token_error::expired;
+      return std::nullopt;
+    }
+  }
+  auto p = verify_token(token, secret, now, error);
+  if (p && cache != nullptr)
+    cache->remember(token, *p);
   return p;
 }
 

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace souk::http {
 
@@ -28,6 +32,34 @@ std::string sign_token(const principal& p, std::string_view secret);
 /// seconds). Returns the principal, or sets `error`.
 std::optional<principal> verify_token(std::string_view token, std::string_view secret,
                                       std::int64_t now, token_error& error);
+
+/// Tokens that verified, each with its principal, for ONE signing secret: a token seen again is
+/// recognised by its whole text (a string compare) instead of a new HMAC and claims parse,
+/// which cost more than the rest of a cart read (OpenSSL 3's one-shot HMAC looks its algorithm
+/// up each time). A hit is still checked for expiry by the caller. Bounded: `capacity` tokens
+/// in 16 shards, and a shard that fills up is emptied. Thread-safe.
+class token_cache {
+public:
+  explicit token_cache(std::size_t capacity);
+  /// The principal of `token` when it verified before.
+  std::optional<principal> find(std::string_view token);
+  void remember(std::string_view token, const principal& p);
+
+private:
+  struct shard {
+    std::mutex mtx;
+    std::unordered_map<std::string, principal> tokens;
+  };
+  shard& shard_of(std::string_view token);
+  std::size_t per_shard_;
+  std::array<shard, 16> shards_;
+};
+
+/// `verify_token` through `cache` (when not null): a token that verified before is taken from
+/// it, and one that verifies now is added.
+std::optional<principal> verify_token_cached(token_cache* cache, std::string_view token,
+                                             std::string_view secret, std::int64_t now,
+                                             token_error& error);
 
 /// The token of an `Authorization: Bearer <token>` header value; empty when it is not one.
 std::string_view bearer_of(std::string_view authorization);

@@ -521,6 +521,7 @@ std::string node::start() {
   client->catalog = p.catalog.get();
   client->passwords = p.passwords;
   client->token_secret = secret;
+  client->tokens = std::make_shared<http::token_cache>(settings_.auth.token_cache_entries);
   client->token_ttl = settings_.auth.token_ttl;
   client->call_deadline = settings_.entities.call_timeout;
   client->checkout_deadline = settings_.orders.checkout_wait;

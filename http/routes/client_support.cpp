@@ -18,8 +18,8 @@ std::int64_t unix_now() {
 std::optional<principal> authenticate(const request_context& ctx, const client_env& env,
                                       responder& respond) {
   token_error err = token_error::missing;
-  auto who = verify_token(bearer_of(ctx.req[bhttp::field::authorization]), env.token_secret,
-                          unix_now(), err);
+  auto who = verify_token_cached(env.tokens.get(), bearer_of(ctx.req[bhttp::field::authorization]),
+                                 env.token_secret, unix_now(), err);
   if (!who) {
     auto res = make_problem(
         401, "unauthorized",

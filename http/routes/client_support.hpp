@@ -25,6 +25,8 @@ struct client_env {
   actors::catalog_service* catalog = nullptr;
   std::shared_ptr<password_hasher> passwords;
   std::string token_secret;
+  /// Tokens of `token_secret` that verified before (null: verify each time).
+  std::shared_ptr<token_cache> tokens;
   std::chrono::seconds token_ttl{86'400};
   /// Deadline of one call to an entity (a cart, a user, an order view).
   std::chrono::milliseconds call_deadline{5'000};

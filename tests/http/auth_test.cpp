@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,71 @@ TEST(Auth, EveryOneCharacterChangeIsRefusedAsBadSignatureOrMalformed) {
   EXPECT_FALSE(check(token.substr(0, token.size() - 1)).who);
   EXPECT_FALSE(check(token + "A").who);
   EXPECT_FALSE(check(token + "AA").who);
+}
+
+verdict check_cached(token_cache& cache, std::string_view token, std::int64_t at = now) {
+  token_error err = token_error::missing;
+  auto who = verify_token_cached(&cache, token, secret, at, err);
+  return {who, who ? std::nullopt : std::optional{err}};
+}
+
+TEST(TokenCache, AGoodTokenSeenAgainGivesTheSamePrincipalUntilItExpires) {
+  token_cache cache{100};
+  auto token = sign_token(seller(), secret);
+  for (int i = 0; i < 3; ++i) {
+    auto v = check_cached(cache, token);
+    ASSERT_TRUE(v.who);
+    EXPECT_EQ(v.who->subject, "u-42");
+    EXPECT_EQ(v.who->role, "seller");
+  }
+  ASSERT_TRUE(cache.find(token)) << "kept after it verified";
+  auto late = check_cached(cache, token, seller().expires_at);
+  EXPECT_FALSE(late.who) << "a remembered token still expires";
+  EXPECT_EQ(late.error, token_error::expired);
+}
+
+TEST(TokenCache, OnlyTheExactTextOfAVerifiedTokenIsTakenFromIt) {
+  token_cache cache{100};
+  auto token = sign_token(seller(), secret);
+  ASSERT_TRUE(check_cached(cache, token).who);
+  // Every one-character change of the remembered token is verified afresh and refused.
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    auto changed = token;
+    changed[i] = token[i] == 'A' ? 'B' : 'A';
+    auto v = check_cached(cache, changed);
+    ASSERT_FALSE(v.who) << changed;
+    EXPECT_FALSE(cache.find(changed));
+  }
+  // Refused tokens are never remembered.
+  auto forged = sign_token(seller(), "another secret of the same shape..");
+  EXPECT_EQ(check_cached(cache, forged).error, token_error::bad_signature);
+  EXPECT_FALSE(cache.find(forged));
+  EXPECT_EQ(check_cached(cache, forged).error, token_error::bad_signature);
+  auto expired = sign_token({"u-1", "buyer", now - 1}, secret);
+  EXPECT_EQ(check_cached(cache, expired).error, token_error::expired);
+  EXPECT_FALSE(cache.find(expired));
+  EXPECT_EQ(check_cached(cache, "").error, token_error::missing);
+}
+
+TEST(TokenCache, StaysBoundedAndKeepsVerifyingPastItsCapacity) {
+  token_cache cache{32};
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 500; ++i)
+    tokens.push_back(sign_token({"u-" + std::to_string(i), "buyer", now + 60}, secret));
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      auto v = check_cached(cache, tokens[i]);
+      ASSERT_TRUE(v.who) << i;
+      EXPECT_EQ(v.who->subject, "u-" + std::to_string(i));
+    }
+  std::size_t kept = 0;
+  for (auto& t : tokens)
+    kept += cache.find(t) ? 1 : 0;
+  EXPECT_GT(kept, 0U);
+  EXPECT_LE(kept, 32U) << "16 shards of 2";
+  token_cache none{0};
+  EXPECT_TRUE(check_cached(none, tokens[0]).who);
+  EXPECT_FALSE(none.find(tokens[0])) << "a cache of 0 entries keeps nothing";
 }
 
 TEST(Auth, ShapesThatAreNotATokenAreMalformed) {
