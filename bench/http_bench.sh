@@ -9,6 +9,7 @@
 #     spread — ids spread over the whole catalog, after the warm-up (pages served from memory)
 #     hot    — a hot set of 2,000 products
 #   soukd GET /v1/products?q=... search with facets (latency)
+#   soukd GET /v1/suggest?q=... prefix completion (latency)
 # Prints a Markdown table. Needs the release build and wrk + nginx (scripts/setup.sh --bench).
 # Usage: bench/http_bench.sh [--products N] [--duration 10s] [--connections 64]
 #                            [--cold-duration 3s] [--warmup 20s]
@@ -97,6 +98,14 @@ request = function()
   return wrk.format("GET", "/v1/products?q=" .. string.gsub(words[n % #words + 1], " ", "+"))
 end
 LUA
+cat > "$work/suggest.lua" <<'LUA'
+local prefixes = {"kr", "kros", "smar", "pl", "kurt", "nau", "kre", "ni", "sumk", "fut"}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/v1/suggest?q=" .. prefixes[n % #prefixes + 1])
+end
+LUA
 
 run() { # url [script] [connections] [duration] -> "req/s p50 p99 non-2xx requests"
   local out c="${3:-$connections}" d="${4:-$duration}"
@@ -142,7 +151,9 @@ echo "| soukd GET /v1/products/{id}, 2,000 hot products | $h_rps | $h_p50 | $h_p
 # measured with 2 connections, so that the figure is the query's and not a queue's.
 read -r s_rps s_p50 s_p99 s_err _ < <(run "$souk" "$work/search.lua" 2)
 echo "| soukd GET /v1/products?q= search with facets, 2 connections | $s_rps | $s_p50 | $s_p99 | $s_err | |"
+read -r g_rps g_p50 g_p99 g_err _ < <(run "$souk" "$work/suggest.lua" 2)
+echo "| soukd GET /v1/suggest?q= prefix completion, 2 connections | $g_rps | $g_p50 | $g_p99 | $g_err | |"
 rss_mib=$(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$souk_pid/status" 2>/dev/null || true)
 echo
-echo "wrk -t$threads -c$connections -d$duration --latency (cold: -d$cold_duration; search: -c2); warm-up: wrk -d$warmup, not measured."
+echo "wrk -t$threads -c$connections -d$duration --latency (cold: -d$cold_duration; search and suggest: -c2); warm-up: wrk -d$warmup, not measured."
 echo "soukd and nginx on 127.0.0.1, same machine as wrk; soukd resident memory at the end: ${rss_mib:-?} MiB."
