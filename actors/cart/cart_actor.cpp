@@ -57,6 +57,8 @@ public:
     if (cache_.size() > lines)
       cache_.resize(lines);
   }
+  /// Forgets every entry and its memory.
+  void release() { std::vector<entry>{}.swap(cache_); }
 
 private:
   struct entry {
@@ -87,6 +89,9 @@ struct cart_state : entity_base {
   std::vector<caf::response_promise> waiters; ///< checkouts waiting for the order's answer
   mutable line_texts snapshot_lines;          ///< the lines' text in the snapshot
   line_texts answer_lines;                    ///< the lines' text in answers
+  /// Answers since the last write-behind flush: a cart that answered at most two is not busy,
+  /// and its flush releases the line texts (they would add a third to an idle cart's memory).
+  int answers_since_flush = 0;
 
   std::string encode() const {
     std::string out;
@@ -131,6 +136,7 @@ void write_api_line(base::json_writer& w, const cart_line& l) {
 
 /// The cart as API.md shows it, written directly: every cart request answers with it.
 cart_answer answer(cart_state& st, std::string code = {}) {
+  ++st.answers_since_flush;
   const auto& c = st.items;
   std::string body;
   body.reserve(64 + 192 * c.lines().size());
@@ -406,8 +412,14 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
         return checkout(self, c);
       },
       [self](cart_flush_atom) {
-        self->state.flush_armed = false;
+        auto& cs = self->state;
+        cs.flush_armed = false;
         persist(self);
+        if (cs.answers_since_flush <= 2) {
+          cs.snapshot_lines.release();
+          cs.answer_lines.release();
+        }
+        cs.answers_since_flush = 0;
       },
       [self](cart_retry_atom) {
         self->state.retry_armed = false;
