@@ -28,7 +28,12 @@ struct order_actor_state : entity_base {
   std::vector<caf::response_promise> checkout_waiters;
   std::vector<caf::response_promise> cancel_waiters;
   std::vector<caf::response_promise> return_waiters;
+  /// The saga's next deadline (0: none), and when the self-message armed for it fires (0: none
+  /// armed). A later deadline does not re-arm: the armed message fires first and re-arms for
+  /// what is due then, so a saga whose steps each push the deadline out sets one CAF timer, not
+  /// one per step (each costs a wake-up of CAF's clock thread).
   std::int64_t timer_at = 0;
+  std::int64_t armed_at = 0;
   std::uint64_t timer_generation = 0;
   std::optional<order_status> published; ///< the status last told to ctx.order_events
 
@@ -47,6 +52,15 @@ order_answer answer_of(const order_state_machine& m, std::string code = {}) {
 }
 
 void handle(self_t* self, std::vector<saga_command> cmds);
+
+/// Arms the saga's timer for `at` (a newer arming makes the older message stale).
+void arm_timer(self_t* self, std::int64_t at) {
+  auto& st = self->state;
+  st.armed_at = at;
+  auto delay = std::max<std::int64_t>(0, at - st.ctx->now_ms());
+  self->delayed_send(self, std::chrono::milliseconds(delay), saga_timer_atom::value,
+                     ++st.timer_generation);
+}
 
 /// After every event: write the state, answer whoever waits for a decision (once durable), and
 /// arm the timer for the next deadline.
@@ -93,14 +107,9 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
         handle(self, std::move(cmds));
     });
   auto next = m.next_timer();
-  if (next && *next != st.timer_at) {
-    st.timer_at = *next;
-    auto delay = std::max<std::int64_t>(0, *next - st.ctx->now_ms());
-    self->delayed_send(self, std::chrono::milliseconds(delay), saga_timer_atom::value,
-                       ++st.timer_generation);
-  } else if (!next) {
-    st.timer_at = 0;
-  }
+  st.timer_at = next ? *next : 0;
+  if (next && (st.armed_at == 0 || *next < st.armed_at))
+    arm_timer(self, *next);
 }
 
 /// Feeds one event to the saga: `f(machine, now)` returns its commands.
@@ -132,14 +141,15 @@ void feed_payment(self_t* self, const payment_answer& a) {
 }
 
 /// Sends one command to its participant. Failures and timeouts are not events: the saga's own
-/// deadline re-sends what stays unanswered.
+/// deadline re-sends what stays unanswered. So the request has no CAF timeout (each would cost
+/// two wake-ups of CAF's clock thread): an answer that never comes leaves its handler until the
+/// order stops, at most one per attempt of a step.
 void send_command(self_t* self, const saga_command& c) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   auto& m = *st.saga;
-  auto timeout = std::chrono::milliseconds(ctx.saga.step_timeout_ms);
   auto route = [&](std::string kind, std::string key, caf::message msg) {
-    return self->request(ctx.directory, timeout, route_atom::value,
+    return self->request(ctx.directory, caf::infinite, route_atom::value,
                          entity_ref{std::move(kind), std::move(key)}, std::move(msg));
   };
   auto ignore = [](caf::error&) {};
@@ -377,7 +387,12 @@ caf::behavior order_actor(self_t* self, std::string order_id,
       [self](saga_timer_atom, std::uint64_t generation) {
         auto& s = self->state;
         if (generation != s.timer_generation)
-          return;
+          return; // an earlier deadline armed another
+        s.armed_at = 0;
+        if (s.timer_at == 0)
+          return; // nothing is due any more
+        if (s.timer_at > s.ctx->now_ms())
+          return arm_timer(self, s.timer_at); // the deadline moved out since this was armed
         s.timer_at = 0;
         feed(self, [](order_state_machine& m, std::int64_t now) { return m.on_timer(now); });
       },
