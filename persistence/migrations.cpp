@@ -126,6 +126,25 @@ CREATE TABLE snapshot_parts (
   PRIMARY KEY (kind, key, part)
 ) WITHOUT ROWID;
 )sql"},
+      {5, "snapshots in a rowid table: new entities append, updates stay in place", R"sql(
+-- A WITHOUT ROWID table keeps each row in its primary key's B-tree, at a random place for a
+-- new key; with rows of 1-2 KB (an order) only two fit in a page, and every write of a batch
+-- dirties a page of its own. In a rowid table a new entity's row goes to the end, next to
+-- the other entities being written now, and the (kind, key) index holds only short entries.
+CREATE TABLE snapshots_by_row (
+  kind       TEXT    NOT NULL,
+  key        TEXT    NOT NULL,
+  version    INTEGER NOT NULL,
+  epoch      INTEGER NOT NULL,
+  state      BLOB    NOT NULL,
+  updated_at INTEGER NOT NULL    -- Unix milliseconds
+);
+INSERT INTO snapshots_by_row (kind, key, version, epoch, state, updated_at)
+  SELECT kind, key, version, epoch, state, updated_at FROM snapshots;
+DROP TABLE snapshots;
+ALTER TABLE snapshots_by_row RENAME TO snapshots;
+CREATE UNIQUE INDEX snapshots_by_key ON snapshots (kind, key);
+)sql"},
   };
   return all;
 }

@@ -101,6 +101,68 @@ TEST(Migrations, OldFileIsMigratedOnOpenAndKeepsItsRows) {
   EXPECT_EQ(*db->query_int("SELECT count(*) FROM outbox"), 1);
 }
 
+TEST(Migrations, SnapshotsMoveToARowidTableAndKeepTheirRowsPartsAndFencing) {
+  // Migration 5 rebuilds `snapshots` as a rowid table with a unique (kind, key) index: every
+  // row, its parts and the epoch fence must come through.
+  temp_dir dir;
+  auto path = dir / "souk.db";
+  {
+    auto db = connection::open(path, true);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    ASSERT_TRUE(migrate(*db, 4).ok());
+    ASSERT_TRUE(
+        db->exec("INSERT INTO snapshots (kind, key, version, epoch, state, updated_at) "
+                 "VALUES ('order', 'o-1', 6, 3, 'order one', 1000),"
+                 "('order', 'o-2', 2, 3, 'order two', 1001),"
+                 "('sku', 's-1', 9, 3, 'head', 1002);"
+                 "INSERT INTO snapshot_parts (kind, key, part, state) "
+                 "VALUES ('sku', 's-1', 'r-1', 'hold one'), ('sku', 's-1', 'r-2', 'hold two')")
+            .ok());
+  }
+  auto opened = store::open(dir.path(), store_defaults());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& s = *opened;
+  EXPECT_EQ(*s->count_snapshots(), 3);
+  auto one = s->load_snapshot("order", "o-1");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->version, 6);
+  EXPECT_EQ((*one)->epoch, 3);
+  EXPECT_EQ((*one)->state, "order one");
+  EXPECT_EQ((*one)->updated_at, 1000);
+  auto sku = s->load_snapshot("sku", "s-1");
+  ASSERT_TRUE(sku.ok() && sku->has_value());
+  ASSERT_EQ((*sku)->parts.size(), 2U);
+  EXPECT_EQ((*sku)->parts[1].state, "hold two");
+
+  // A write updates the row in place (one row per key), a lower epoch is still refused, and a
+  // new key gets a row of its own.
+  EXPECT_TRUE(
+      souk::test::put_and_wait(*s, souk::test::make_snapshot("order", "o-1", 7, 3, "moved on"))
+          .ok());
+  EXPECT_EQ(
+      souk::test::put_and_wait(*s, souk::test::make_snapshot("order", "o-1", 8, 2, "stale owner"))
+          .code,
+      errc::fenced);
+  EXPECT_TRUE(souk::test::put_and_wait(*s, souk::test::make_snapshot("order", "o-3", 1, 3)).ok());
+  one = s->load_snapshot("order", "o-1");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->state, "moved on") << "the write of the older epoch was fenced";
+  EXPECT_EQ(*s->count_snapshots("order"), 3);
+  s->close();
+
+  auto db = connection::open(path, false);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM snapshots WHERE kind = 'order' AND key = 'o-1'"),
+            1);
+  auto sql = query_text(*db, "SELECT sql FROM sqlite_schema WHERE name = 'snapshots'");
+  EXPECT_EQ(sql.find("WITHOUT ROWID"), std::string::npos) << sql;
+  EXPECT_EQ(tables_named(*db, "'snapshots_by_row'"), 0);
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                           "'snapshots_by_key'"),
+            1);
+  EXPECT_EQ(query_text(*db, "PRAGMA integrity_check"), "ok");
+}
+
 TEST(Migrations, FileFromANewerSoukIsRefusedNamingBothVersions) {
   temp_dir dir;
   auto path = dir / "souk.db";
