@@ -440,13 +440,19 @@ caf::behavior picky(caf::stateful_actor<picky_state>* self, std::chrono::millise
   };
 }
 
+/// A gateway of `workers` worker actors with `window` open calls each, over the directory `dir`.
+std::shared_ptr<actors::entity_gateway> gateway_over(real_node& node, const caf::actor& dir,
+                                                     std::size_t workers, std::size_t window) {
+  actors::gateway_limits limits;
+  limits.actors = workers;
+  limits.window = window;
+  return actors::make_gateway(node.system(), dir, limits);
+}
+
 TEST_F(GatewayTest, CallsBeyondTheWindowWaitTheirTurnAndAllAreAnswered) {
   real_node node{dir_ / "data"};
   auto dir = node.system().spawn(picky, 5ms);
-  actors::gateway_limits limits;
-  limits.actors = 2;
-  limits.window = 3;
-  auto gw = actors::make_gateway(node.system(), dir, limits);
+  auto gw = gateway_over(node, dir, 2, 3);
   std::vector<std::unique_ptr<result<actors::user_answer>>> rs;
   for (int i = 0; i < 60; ++i) {
     rs.push_back(std::make_unique<result<actors::user_answer>>());
@@ -464,10 +470,7 @@ TEST_F(GatewayTest, CallsBeyondTheWindowWaitTheirTurnAndAllAreAnswered) {
 TEST_F(GatewayTest, QueuedCallsEndAtTheirOwnDeadline) {
   real_node node{dir_ / "data"};
   auto dir = node.system().spawn(picky, 0ms);
-  actors::gateway_limits limits;
-  limits.actors = 1;
-  limits.window = 100; // no retirement in this test
-  auto gw = actors::make_gateway(node.system(), dir, limits);
+  auto gw = gateway_over(node, dir, 1, 100); // no retirement in this test
   // 100 silent calls fill the window with 10 s deadlines; the next calls queue behind them.
   std::vector<std::unique_ptr<result<actors::user_answer>>> held;
   for (int i = 0; i < 100; ++i) {
@@ -496,10 +499,7 @@ TEST_F(GatewayTest, QueuedCallsEndAtTheirOwnDeadline) {
 TEST_F(GatewayTest, AWorkerFullOfCallsThatNeverEndIsReplacedAndCallsFlowAgain) {
   real_node node{dir_ / "data"};
   auto dir = node.system().spawn(picky, 0ms);
-  actors::gateway_limits limits;
-  limits.actors = 1;
-  limits.window = 4;
-  auto gw = actors::make_gateway(node.system(), dir, limits);
+  auto gw = gateway_over(node, dir, 1, 4);
   // Rounds of calls that never get an answer: without a successor the window would stay full
   // of them forever and every later call would wait in the queue until its deadline.
   for (int round = 0; round < 5; ++round) {
@@ -524,10 +524,7 @@ TEST_F(GatewayTest, AWorkerFullOfCallsThatNeverEndIsReplacedAndCallsFlowAgain) {
 TEST_F(GatewayTest, CallsHeldWhenTheDirectoryStopsEndUnavailableAndLaterCallsToo) {
   real_node node{dir_ / "data"};
   auto dir = node.system().spawn(picky, 0ms);
-  actors::gateway_limits limits;
-  limits.actors = 2;
-  limits.window = 2;
-  auto gw = actors::make_gateway(node.system(), dir, limits);
+  auto gw = gateway_over(node, dir, 2, 2);
   std::vector<std::unique_ptr<result<actors::user_answer>>> rs;
   for (int i = 0; i < 10; ++i) { // 4 open, 6 queued
     rs.push_back(std::make_unique<result<actors::user_answer>>());
