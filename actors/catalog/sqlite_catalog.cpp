@@ -590,15 +590,23 @@ catalog_result<product_view> sqlite_catalog::product(std::int64_t id, const std:
     return catalog_result<product_view>{std::nullopt, std::move(cached.error)};
   auto& page = *cached.value;
   product_view v = page->view;
+  auto deliveries = deliveries_of(*page, region);
   v.summary.in_stock = false;
-  {
-    std::lock_guard<std::mutex> guard{stock_mtx_};
-    for (std::size_t i = 0; i < v.skus.size(); ++i) {
-      v.skus[i].delivery = delivery_of(*page->stock[i], region);
-      v.summary.in_stock = v.summary.in_stock || v.skus[i].delivery.available > 0;
-    }
+  for (std::size_t i = 0; i < v.skus.size(); ++i) {
+    v.skus[i].delivery = std::move(deliveries[i]);
+    v.summary.in_stock = v.summary.in_stock || v.skus[i].delivery.available > 0;
   }
   return {std::move(v), {}};
+}
+
+std::vector<sku_delivery> sqlite_catalog::deliveries_of(const cached_page& page,
+                                                        const std::string& region) {
+  std::vector<sku_delivery> out;
+  out.reserve(page.stock.size());
+  std::lock_guard<std::mutex> guard{stock_mtx_};
+  for (auto* levels : page.stock)
+    out.push_back(delivery_of(*levels, region));
+  return out;
 }
 
 catalog_result<std::string> sqlite_catalog::product_page(std::int64_t id,
@@ -607,15 +615,8 @@ catalog_result<std::string> sqlite_catalog::product_page(std::int64_t id,
   if (!cached.ok())
     return {std::nullopt, std::move(cached.error)};
   auto& page = *cached.value;
-  std::vector<sku_delivery> deliveries;
-  deliveries.reserve(page->stock.size());
-  {
-    std::lock_guard<std::mutex> guard{stock_mtx_};
-    for (auto* levels : page->stock)
-      deliveries.push_back(delivery_of(*levels, region));
-  }
   std::string out;
-  page->text.write(out, deliveries, region);
+  page->text.write(out, deliveries_of(*page, region), region);
   return {std::move(out), {}};
 }
 

@@ -153,6 +153,8 @@ private:
   void forget_page(std::int64_t id);
   /// The page of product `id`, from the cache or read (and cached when the cache is on).
   catalog_result<std::shared_ptr<const cached_page>> page_of(std::int64_t id);
+  /// The availability of each SKU of `page` for `region`, in order (under stock_mtx_).
+  std::vector<sku_delivery> deliveries_of(const cached_page& page, const std::string& region);
 
   std::mutex owner_mtx_;
   stock_owner stock_owner_;
