@@ -17,7 +17,7 @@
 // Run: build/release/bench/souk_saga_bench [--threads 2] [--seconds 10]
 //        [--reservations 200000] [--drivers 64] [--window 16]
 //        [--checkouts 100000] [--checkout-drivers 32] [--checkout-window 16]
-//        [--entities 100000] [--dir DIR] [--only abc]
+//        [--entities 100000] [--dir DIR] [--only abc] [--scheduler sharing|stealing]
 //        [--anchor-ops X --anchor-p50 MS --anchor-p99 MS]   (bench/saga_vs_redis.sh passes these)
 #include "actors/api/cart_api.hpp"
 #include "actors/api/directory.hpp"
@@ -67,7 +67,8 @@ using clock_type = std::chrono::steady_clock;
 
 struct options {
   int threads = 2;
-  double seconds = 10; // per load phase
+  std::string scheduler = "sharing"; // CAF's scheduler.policy, as soukd's actors.scheduler
+  double seconds = 10;               // per load phase
   long reservations = 200'000;
   int drivers = 64;
   int window = 16;
@@ -185,8 +186,10 @@ private:
   std::atomic<long> paid_{0};
 };
 
-caf::actor_system_config& configure(caf::actor_system_config& cfg, int threads) {
-  cfg.set("scheduler.max-threads", threads);
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const options& opt) {
+  cfg.set("scheduler.max-threads", opt.threads);
+  cfg.set("scheduler.policy",
+          opt.scheduler == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
   actors::register_types(cfg);
@@ -207,7 +210,7 @@ public:
     }
     store_ = std::move(*opened);
     sink = std::make_shared<watched_sink>(*store_);
-    sys_ = std::make_unique<caf::actor_system>(configure(cfg_, opt.threads));
+    sys_ = std::make_unique<caf::actor_system>(configure(cfg_, opt));
     actors::entity_context ctx;
     ctx.store = sink;
     ctx.now_ms = unix_ms;
@@ -811,6 +814,8 @@ int main(int argc, char** argv) {
     std::string v = argv[i + 1];
     if (flag == "--threads")
       opt.threads = std::atoi(v.c_str());
+    else if (flag == "--scheduler")
+      opt.scheduler = v;
     else if (flag == "--seconds")
       opt.seconds = std::atof(v.c_str());
     else if (flag == "--reservations")
@@ -841,6 +846,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
+  }
+  if (opt.scheduler != "sharing" && opt.scheduler != "stealing") {
+    std::fprintf(stderr, "--scheduler is sharing or stealing\n");
+    return 2;
   }
   if (opt.seconds <= 0 || opt.seconds > 60 || opt.threads < 1 || opt.threads > 16 ||
       opt.reservations < 1 || opt.reservations > 5'000'000 || opt.checkouts < 1 ||
@@ -891,9 +900,9 @@ int main(int argc, char** argv) {
   }
   std::filesystem::remove_all(scratch);
 
-  std::printf("CAF scheduler.max-threads = %d; store: synchronous NORMAL, group commit of up to "
-              "1,000 writes; each phase in a process of its own\n\n",
-              opt.threads);
+  std::printf("CAF scheduler.max-threads = %d, scheduler.policy = %s; store: synchronous NORMAL, "
+              "group commit of up to 1,000 writes; each phase in a process of its own\n\n",
+              opt.threads, opt.scheduler.c_str());
   std::printf("| # | Figure | souk | Anchor, same run | souk / anchor | Details |\n"
               "|---|---|---|---|---|---|\n%s",
               rows.c_str());

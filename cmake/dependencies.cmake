@@ -8,6 +8,10 @@ find_package(tomlplusplus 3 REQUIRED)               # the TOML config file
 find_package(spdlog 1.10 REQUIRED)                  # the log sink (we format the JSON)
 find_package(OpenSSL 3 REQUIRED)                    # TLS, HMAC, password hashing
 find_package(SQLite3 3.40 REQUIRED)                 # the node's store, FTS5 search
+if(SOUK_JEMALLOC AND NOT SOUK_SANITIZE AND NOT SOUK_BUILD_FUZZERS)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc) # malloc (CMakeLists.txt)
+endif()
 
 # Debian's libcaf-dev 0.17.6 ships no CMake package and no pkg-config file: import by hand.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

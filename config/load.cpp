@@ -269,6 +269,22 @@ const std::vector<setting_def>& definitions() {
        int_apply(1, 64, [](settings& s, long long v) { s.actors.threads = static_cast<int>(v); }),
        [](const settings& s) { return std::to_string(s.actors.threads); }},
       {"actors",
+       "scheduler",
+       {},
+       "how CAF's threads share work: sharing (one queue, idle threads sleep) or stealing",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v == "sharing")
+           s.actors.scheduler = scheduler_policy::sharing;
+         else if (v == "stealing")
+           s.actors.scheduler = scheduler_policy::stealing;
+         else
+           return "sharing or stealing";
+         return {};
+       },
+       [](const settings& s) {
+         return quote(s.actors.scheduler == scheduler_policy::stealing ? "stealing" : "sharing");
+       }},
+      {"actors",
        "gateway_actors",
        {},
        "long-lived actors that carry the edge's calls to the entities",

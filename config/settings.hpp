@@ -61,9 +61,19 @@ struct cluster_settings {
   std::vector<endpoint> seeds;
 };
 
+/// How CAF's scheduler hands work to its threads (`scheduler.policy`).
+enum class scheduler_policy {
+  /// One shared queue; an idle thread sleeps until work arrives. The default: with few cores
+  /// shared with the edge and the store's writer, a thread spinning for work steals their time.
+  sharing,
+  /// A queue per thread; an idle thread polls the others' queues before it sleeps (CAF's default).
+  stealing,
+};
+
 /// The CAF actor system.
 struct actor_settings {
   int threads = 2;
+  scheduler_policy scheduler = scheduler_policy::sharing;
   /// The gateway between the edge and the entities (actors/directory/gateway.hpp).
   std::size_t gateway_actors = 4;
   std::size_t gateway_window = 128;

@@ -441,6 +441,10 @@ std::string node::start() {
 
   // 3. The actor system, with the middleman listening for other nodes.
   p.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(settings_.actors.threads));
+  p.actor_config.set("scheduler.policy",
+                     settings_.actors.scheduler == config::scheduler_policy::stealing
+                         ? caf::atom("stealing")
+                         : caf::atom("sharing"));
   p.actor_config.set("logger.console-verbosity", caf::atom("quiet"));
   p.actor_config.set("logger.file-verbosity", caf::atom("quiet"));
   p.actor_config.load<caf::io::middleman>();

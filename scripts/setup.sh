@@ -15,6 +15,7 @@ packages=(
   libtomlplusplus-dev                                   # the TOML config file (toml++)
   libspdlog-dev libfmt-dev                              # log sink
   libssl-dev                                            # TLS, HMAC, PBKDF2
+  libjemalloc-dev                                       # malloc of soukd and the benchmarks
   libgtest-dev libgmock-dev googletest                  # tests
   libbenchmark-dev                                      # bench/
   curl jq                                               # the README tour, health checks
