@@ -131,6 +131,9 @@ void start_idle_checks(caf::stateful_actor<State>* self) {
 template <class State>
 void on_idle_check(caf::stateful_actor<State>* self) {
   auto& st = self->state;
+  // A change nobody waited for may still be unwritten (an order writes such changes with its
+  // next step): write it now, and passivate at a later check once it is durable.
+  persist(self);
   bool quiet = st.routed == st.routed_seen && st.dur.idle() && st.can_passivate();
   st.routed_seen = st.routed;
   if (!quiet || st.passivating) {

@@ -98,7 +98,13 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
         self->state.ctx->order_events->publish(ev);
     });
   }
-  persist(self);
+  // A change that issues no command, answers nobody and publishes nothing (one line reserved
+  // or confirmed while others are still out, a late answer noted) is not written on its own:
+  // it goes with the next write, which the next command, answer or status change starts (each
+  // of them waits for durability). Losing it in a crash loses nothing: the saga resumes from
+  // its last durable step and asks again, and every participant answers a repeated step by
+  // its idempotency key as it did the first time. This saves the order a write per extra line
+  // in each of reserving and confirming.
   // Commands go out only once the state that issued them is durable: a crash before the write
   // must not leave a participant holding something the saga does not remember asking for.
   if (!cmds.empty())

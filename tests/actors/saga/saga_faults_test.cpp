@@ -146,6 +146,17 @@ protected:
       n += t["note"] == note;
     return n;
   }
+  /// `notes` in the stored order, whose timeline entries are [at, status, phase, note].
+  static int stored_notes(test::test_node& node, const std::string& id, const std::string& note) {
+    auto stored = node.store().load_snapshot("order", id);
+    if (!stored.ok() || !stored->has_value())
+      return -1;
+    auto state = json::parse((*stored)->state);
+    int n = 0;
+    for (auto& t : state.at("timeline"))
+      n += t.at(3) == note;
+    return n;
+  }
   /// Index of the first timeline entry whose note contains `text`, or -1.
   static int first_note(const json& v, const std::string& text) {
     int i = 0;
@@ -1026,6 +1037,55 @@ std::vector<restart_param> all_restart_params() {
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, SagaRestartTest, ::testing::ValuesIn(all_restart_params()),
                          restart_param_name);
+
+TEST_F(SagaFaultsTest, ALineAnsweredWhileAnotherIsOutIsWrittenWithTheNextStepOrAskedAgain) {
+  // An answer that issues no command (line 0 reserved while line 1 is still out) is not
+  // written on its own: the order's next step carries it, or a read of the order. The saga,
+  // resumed after a crash, asks again what its durable state does not show answered; a SKU
+  // answers a repeated reserve by its reservation id, so the units are held once.
+  {
+    test::test_node node{dir_.path(), options()};
+    node.set_filter([](const test::message_view& v) {
+      return v.routed && v.atom == "reserve" && v.target.key == "sku-b" ? test::fate::hold
+                                                                        : test::fate::deliver;
+    });
+    node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
+    node.settle();
+    ASSERT_EQ(node.held_messages(), 1u);
+    ASSERT_EQ(levels(node, "sku-a").reserved, 2);
+    EXPECT_EQ(stored_notes(node, "o1", "line 0 (sku-a) reserved: wh-msk x2"), 0)
+        << "written only with the next step";
+    node.crash(); // (not read first: a read waits until what it shows is durable)
+  }
+  test::test_node node{dir_.path(), options(), test::test_node::origin_ms + 1'000};
+  EXPECT_EQ(node.resume(), 1u);
+  node.run_for(1s);
+  auto v = body(view(node, "o1"));
+  EXPECT_EQ(v["status"], "PENDING_PAYMENT") << v["timeline"].dump(1);
+  EXPECT_EQ(levels(node, "sku-a").reserved, 2) << "asked again, held once";
+  EXPECT_EQ(levels(node, "sku-b").reserved, 3);
+  // Now durable: the step that created the payment carried both lines.
+  EXPECT_EQ(stored_notes(node, "o1", "line 0 (sku-a) reserved: wh-msk x2"), 1);
+}
+
+TEST_F(SagaFaultsTest, AChangeNobodyWaitedForIsWrittenByTheNextIdleCheck) {
+  // Line 1's reserve is lost and its deadline is far off: the idle check, not the retry, is
+  // the first to write line 0's answer (and an order with an unwritten change never sleeps).
+  auto opts = options();
+  opts.idle_timeout = 500ms;
+  test::test_node node{dir_.path(), opts};
+  node.set_filter([](const test::message_view& v) {
+    return v.routed && v.atom == "reserve" && v.target.key == "sku-b" ? test::fate::drop
+                                                                      : test::fate::deliver;
+  });
+  node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
+  node.settle();
+  auto line0 = [&] { return stored_notes(node, "o1", "line 0 (sku-a) reserved: wh-msk x2"); };
+  EXPECT_EQ(line0(), 0);
+  node.run_for(600ms); // the idle check at 500 ms; the step's deadline is at 2 s
+  EXPECT_EQ(line0(), 1);
+  EXPECT_EQ(view(node, "o1").status, "PROCESSING");
+}
 
 TEST_F(SagaFaultsTest, ARestartAfterTheHoldRanOutExpiresTheOrderAndFreesTheStock) {
   {
