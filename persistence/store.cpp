@@ -106,7 +106,8 @@ void store::close() {
   writer_.reset();
   {
     std::lock_guard<std::mutex> guard{read_mtx_};
-    load_ = statement{};
+    load_head_ = statement{};
+    load_parts_ = statement{};
     reader_ = connection{};
   }
   if (lock_fd_ >= 0) {
@@ -120,38 +121,60 @@ result<std::optional<snapshot>> store::load_snapshot(const std::string& kind,
   std::lock_guard<std::mutex> guard{read_mtx_};
   if (!reader_)
     return status{errc::closed, "the store is closed"};
-  // One statement reads the head and its parts, so both come from the same committed state.
   // Prepared once and reused: every entity activation reads here, and most of them (new
-  // orders, carts, idempotency keys) find nothing, so preparing would be most of the cost.
+  // orders, payments, carts, idempotency keys) find nothing, so preparing would be most of the
+  // cost. The head alone first: one index probe, no sort. Only an entity that has a head
+  // reads its parts (in key order from their primary key), in the same read transaction as a
+  // second read of the head, so both come from the same committed state.
   status err;
-  if (!load_) {
-    load_ = reader_.prepare(R"sql(
-SELECT 0, version, epoch, state, updated_at, '' FROM snapshots WHERE kind = ?1 AND key = ?2
-UNION ALL
-SELECT 1, 0, 0, state, 0, part FROM snapshot_parts WHERE kind = ?1 AND key = ?2
-ORDER BY 1, 6)sql",
-                            &err);
-    if (!load_)
+  if (!load_head_) {
+    load_head_ = reader_.prepare(
+        "SELECT version, epoch, state, updated_at FROM snapshots WHERE kind = ?1 AND key = ?2",
+        &err);
+    if (!load_head_)
       return err;
+    load_parts_ = reader_.prepare(
+        "SELECT part, state FROM snapshot_parts WHERE kind = ?1 AND key = ?2 ORDER BY part", &err);
+    if (!load_parts_) {
+      load_head_ = statement{};
+      return err;
+    }
   }
-  load_.reset();
-  load_.bind(1, kind).bind(2, key);
-  std::optional<snapshot> out;
-  while (load_.step()) {
-    if (load_.column_int(0) == 0)
+  auto read_head = [&]() -> result<std::optional<snapshot>> {
+    load_head_.reset();
+    load_head_.bind(1, kind).bind(2, key);
+    std::optional<snapshot> out;
+    if (load_head_.step())
       out = snapshot{kind,
                      key,
-                     load_.column_int(1),
-                     load_.column_int(2),
-                     load_.column_text(3),
-                     load_.column_int(4)};
-    else if (out) // parts without a head are left over from nothing souk writes: ignored
-      out->parts.push_back({load_.column_text(5), load_.column_text(3)});
+                     load_head_.column_int(0),
+                     load_head_.column_int(1),
+                     load_head_.column_text(2),
+                     load_head_.column_int(3)};
+    auto e = load_head_.error();
+    load_head_.reset();
+    if (!e.ok())
+      return e;
+    return out;
+  };
+  auto head = read_head();
+  if (!head.ok() || !head->has_value())
+    return head;
+  // It exists: read head and parts again, together.
+  if (auto st = reader_.exec("BEGIN"); !st.ok())
+    return st;
+  auto out = read_head();
+  if (out.ok() && out->has_value()) {
+    load_parts_.reset();
+    load_parts_.bind(1, kind).bind(2, key);
+    while (load_parts_.step())
+      (*out)->parts.push_back({load_parts_.column_text(0), load_parts_.column_text(1)});
+    auto e = load_parts_.error();
+    load_parts_.reset();
+    if (!e.ok())
+      out = e;
   }
-  auto e = load_.error();
-  load_.reset();
-  if (!e.ok())
-    return e;
+  reader_.exec("COMMIT"); // a read transaction: nothing to lose if it fails
   return out;
 }
 

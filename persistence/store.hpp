@@ -70,7 +70,8 @@ private:
   std::unique_ptr<persistence::writer> writer_;
   std::mutex read_mtx_; // one reader connection, used by one thread at a time
   connection reader_;
-  statement load_; // load_snapshot's query, prepared on first use on reader_
+  statement load_head_; // load_snapshot's queries, prepared on first use on reader_
+  statement load_parts_;
 };
 
 /// Opens `path` read-write and sets WAL mode, `synchronous` and the busy timeout.
