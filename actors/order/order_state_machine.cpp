@@ -121,10 +121,13 @@ void order_state_machine::note(std::int64_t now_ms, std::string text) {
   updated_at_ms_ = std::max(updated_at_ms_, now_ms);
   ++version_;
   timeline_.push_back({now_ms, to_string(status_), to_string(phase_), std::move(text)});
-  if (timeline_.size() > settings_.max_timeline && settings_.max_timeline > 0)
+  if (timeline_.size() > settings_.max_timeline && settings_.max_timeline > 0) {
     timeline_.erase(timeline_.begin(),
                     timeline_.begin() +
                         static_cast<std::ptrdiff_t>(timeline_.size() - settings_.max_timeline));
+    timeline_text_.clear(); // its first entries are gone
+    timeline_encoded_ = 0;
+  }
 }
 
 void order_state_machine::enter(saga_phase p, std::int64_t now_ms, const std::string& why) {
@@ -904,11 +907,20 @@ std::string order_state_machine::encode() const {
         .value(p.acknowledged)
         .end_object();
   w.end_object();
-  w.key("timeline").begin_array();
-  for (auto& t : timeline_)
-    w.begin_array().value(t.at_ms).value(t.status).value(t.phase).value(t.note).end_array();
-  w.end_array();
+  // The timeline only grows at its end: entries encoded for an earlier write are kept as text.
+  for (; timeline_encoded_ < timeline_.size(); ++timeline_encoded_) {
+    auto& t = timeline_[timeline_encoded_];
+    if (!timeline_text_.empty())
+      timeline_text_ += ',';
+    base::json_writer tw{timeline_text_};
+    tw.begin_array().value(t.at_ms).value(t.status).value(t.phase).value(t.note).end_array();
+  }
+  w.key("timeline").begin_array().raw(timeline_text_).end_array();
   w.end_object();
+  if (phase_ == saga_phase::done) { // few writes follow: not worth the memory
+    std::string{}.swap(timeline_text_);
+    timeline_encoded_ = 0;
+  }
   return out;
 }
 

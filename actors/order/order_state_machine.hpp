@@ -295,6 +295,11 @@ private:
   payment_info payment_;
   std::map<std::string, pick_info> picks_;
   std::vector<timeline_entry> timeline_;
+  /// `encode`'s text of timeline_[0, timeline_encoded_), comma-separated: each write encodes
+  /// only the entries added since the last (the timeline is most of an order's snapshot).
+  /// Cleared when old entries are dropped, and once the saga is done.
+  mutable std::string timeline_text_;
+  mutable std::size_t timeline_encoded_ = 0;
 };
 
 } // namespace souk::actors

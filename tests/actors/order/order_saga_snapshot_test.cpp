@@ -295,5 +295,37 @@ TEST(OrderSagaSnapshot, TimelineKeepsOnlyTheNewestEntries) {
   EXPECT_GT(m.version(), 5) << "the version counts every change, not the entries kept";
 }
 
+TEST(OrderSagaSnapshot, TheStoredTimelineIsTheTimelineAfterEveryChangeAndEveryTrim) {
+  // encode() keeps the entries it wrote before as text: after each event, and across the
+  // trims of a short timeline, what it writes must be exactly the timeline's entries.
+  saga_settings s;
+  s.max_timeline = 4;
+  auto m = make_order(two_lines(), s);
+  auto expect_stored = [&](const char* when) {
+    json want = json::array();
+    for (auto& t : m.timeline())
+      want.push_back({t.at_ms, t.status, t.phase, t.note});
+    EXPECT_EQ(json::parse(m.encode())["timeline"], want) << when;
+  };
+  m.start(t0);
+  expect_stored("checkout");
+  for (int i = 0; i < 2; ++i) { // every retry adds an entry; past 4 the oldest go
+    ASSERT_TRUE(m.next_timer());
+    m.on_timer(*m.next_timer());
+    expect_stored("retry");
+  }
+  ASSERT_EQ(m.timeline().size(), 4U);
+  auto p = two_warehouses();
+  p.settle(m, m.resume(m.updated_at_ms()), m.updated_at_ms());
+  expect_stored("settled");
+  auto copy = m; // a copy carries the text along and goes on on its own
+  std::vector<saga_command> out;
+  copy.request_cancel(copy.updated_at_ms() + 1, out);
+  EXPECT_NE(json::parse(copy.encode())["timeline"], json::parse(m.encode())["timeline"]);
+  expect_stored("after the copy moved on");
+  auto again = order_state_machine::from_json(json::parse(m.encode()), s);
+  EXPECT_EQ(again.encode(), m.encode()) << "a loaded saga writes what it was loaded from";
+}
+
 } // namespace
 } // namespace souk::actors::test
