@@ -1,5 +1,7 @@
 #include "persistence/sqlite.hpp"
 
+#include "base/log.hpp"
+
 #include <sqlite3.h>
 
 namespace souk::persistence {
@@ -153,7 +155,26 @@ connection::~connection() {
   sqlite3_close_v2(db_);
 }
 
+namespace {
+
+/// SQLite's process-wide settings, made before its first use (sqlite3_config refuses them
+/// after). Memory statistics off: with them on, every allocation of every connection takes
+/// one global mutex, and the writer thread and the readers on CAF's threads contended on it
+/// (futex waits and wake-ups in every snapshot load).
+void configure_sqlite_once() {
+  static const bool done = [] {
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+      base::log_warn("sqlite: memory statistics stay on (SQLite was used before souk's store)",
+                     nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+} // namespace
+
 result<connection> connection::open(const std::string& path, bool create) {
+  configure_sqlite_once();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   auto rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
