@@ -96,40 +96,42 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
 
 template <class Body>
 outcome ledger::transact(Body body) {
-  if (!db_.exec("BEGIN IMMEDIATE").ok())
+  // The transaction statements and the queries below are cached: a payment's every call
+  // would otherwise parse each of them again.
+  if (!db_.run("BEGIN IMMEDIATE").ok())
     return failed("store_failed");
   outcome o = body();
   if (o.code == "store_failed") {
-    db_.exec("ROLLBACK");
+    db_.run("ROLLBACK");
     o.events.clear();
     return o;
   }
-  if (!db_.exec("COMMIT").ok()) {
-    db_.exec("ROLLBACK");
+  if (!db_.run("COMMIT").ok()) {
+    db_.run("ROLLBACK");
     return failed("store_failed");
   }
   return o;
 }
 
 std::optional<payment> ledger::load(const char* where, const std::string& value) {
-  auto st = db_.prepare(std::string{"SELECT id, order_id, amount, currency, status, captured, "
-                                    "refunded, callback_url, created FROM payments WHERE "} +
-                        where + " = ?");
+  auto st = db_.cached(std::string{"SELECT id, order_id, amount, currency, status, captured, "
+                                   "refunded, callback_url, created FROM payments WHERE "} +
+                       where + " = ?");
   if (!st)
     return std::nullopt;
-  st.bind(1, value);
-  if (!st.step())
+  st->bind(1, value);
+  if (!st->step())
     return std::nullopt;
   payment p;
-  p.payment_id = st.column_text(0);
-  p.order_id = st.column_text(1);
-  p.amount = st.column_int(2);
-  p.currency = st.column_text(3);
-  p.status = st.column_text(4);
-  p.captured = st.column_int(5);
-  p.refunded = st.column_int(6);
-  p.callback_url = st.column_text(7);
-  p.created = st.column_int(8);
+  p.payment_id = st->column_text(0);
+  p.order_id = st->column_text(1);
+  p.amount = st->column_int(2);
+  p.currency = st->column_text(3);
+  p.status = st->column_text(4);
+  p.captured = st->column_int(5);
+  p.refunded = st->column_int(6);
+  p.callback_url = st->column_text(7);
+  p.created = st->column_int(8);
   return p;
 }
 
@@ -142,13 +144,13 @@ std::optional<payment> ledger::find_by_order(const std::string& order_id) {
 }
 
 std::optional<outcome> ledger::replay(const char* op, const std::string& key) {
-  auto st = db_.prepare("SELECT answer FROM idempotency WHERE op = ? AND key = ?");
+  auto st = db_.cached("SELECT answer FROM idempotency WHERE op = ? AND key = ?");
   if (!st)
     return std::nullopt;
-  st.bind(1, std::string_view{op}).bind(2, key);
-  if (!st.step())
+  st->bind(1, std::string_view{op}).bind(2, key);
+  if (!st->step())
     return std::nullopt;
-  auto j = json::parse(st.column_text(0), nullptr, false);
+  auto j = json::parse(st->column_text(0), nullptr, false);
   if (!j.is_object())
     return std::nullopt;
   outcome o;
@@ -159,24 +161,24 @@ std::optional<outcome> ledger::replay(const char* op, const std::string& key) {
 }
 
 status ledger::remember(const char* op, const std::string& key, const outcome& o) {
-  auto st = db_.prepare("INSERT OR IGNORE INTO idempotency(op, key, answer) VALUES (?, ?, ?)");
+  auto st = db_.cached("INSERT OR IGNORE INTO idempotency(op, key, answer) VALUES (?, ?, ?)");
   if (!st)
     return db_.last_error("prepare");
-  st.bind(1, std::string_view{op})
+  st->bind(1, std::string_view{op})
       .bind(2, key)
       .bind(3, json{{"code", o.code}, {"payment", to_json(o.pay)}}.dump());
-  st.step();
-  return st.error();
+  st->step();
+  return st->error();
 }
 
 status ledger::save(const payment& p) {
-  auto st = db_.prepare(
+  auto st = db_.cached(
       "INSERT INTO payments(id, order_id, amount, currency, status, captured, refunded, "
       "callback_url, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
       "status = excluded.status, captured = excluded.captured, refunded = excluded.refunded");
   if (!st)
     return db_.last_error("prepare");
-  st.bind(1, p.payment_id)
+  st->bind(1, p.payment_id)
       .bind(2, p.order_id)
       .bind(3, p.amount)
       .bind(4, p.currency)
@@ -185,29 +187,30 @@ status ledger::save(const payment& p) {
       .bind(7, p.refunded)
       .bind(8, p.callback_url)
       .bind(9, p.created);
-  st.step();
-  return st.error();
+  st->step();
+  return st->error();
 }
 
 std::string ledger::next_id(const char* prefix, const char* table) {
-  auto n = db_.query_int(std::string{"SELECT COALESCE(MAX(seq), 0) + 1 FROM "} + table);
-  return std::string{prefix} + tag_ + "_" + std::to_string(n ? *n : 1);
+  auto st = db_.cached(std::string{"SELECT COALESCE(MAX(seq), 0) + 1 FROM "} + table);
+  auto n = st && st->step() ? st->column_int(0) : 1;
+  return std::string{prefix} + tag_ + "_" + std::to_string(n);
 }
 
 status ledger::add_event(event& e) {
   e.event_id = next_id("ev_", "events");
-  auto st = db_.prepare("INSERT INTO events(id, payment_id, order_id, status, amount, "
-                        "callback_url) VALUES (?, ?, ?, ?, ?, ?)");
+  auto st = db_.cached("INSERT INTO events(id, payment_id, order_id, status, amount, "
+                       "callback_url) VALUES (?, ?, ?, ?, ?, ?)");
   if (!st)
     return db_.last_error("prepare");
-  st.bind(1, e.event_id)
+  st->bind(1, e.event_id)
       .bind(2, e.payment_id)
       .bind(3, e.order_id)
       .bind(4, e.status)
       .bind(5, e.amount)
       .bind(6, e.callback_url);
-  st.step();
-  return st.error();
+  st->step();
+  return st->error();
 }
 
 outcome ledger::create(const std::string& order_id, std::int64_t amount,
@@ -236,9 +239,11 @@ outcome ledger::create(const std::string& order_id, std::int64_t amount,
       p.callback_url = callback_url;
       p.created = now_ms;
       // A cancel that overtook this create (the saga's unknown-outcome rule) wins.
-      auto cancelled = db_.prepare("SELECT 1 FROM cancelled_orders WHERE order_id = ?");
-      cancelled.bind(1, order_id);
-      if (cancelled && cancelled.step())
+      auto cancelled = db_.cached("SELECT 1 FROM cancelled_orders WHERE order_id = ?");
+      if (!cancelled)
+        return failed("store_failed");
+      cancelled->bind(1, order_id);
+      if (cancelled->step())
         p.status = "cancelled";
       if (!save(p).ok())
         return failed("store_failed");
@@ -339,10 +344,12 @@ outcome ledger::cancel_order(const std::string& order_id, const std::string& key
       }
       o.pay = *p;
     } else {
-      auto st = db_.prepare("INSERT OR IGNORE INTO cancelled_orders(order_id) VALUES (?)");
-      st.bind(1, order_id);
-      st.step();
-      if (!st.error().ok())
+      auto st = db_.cached("INSERT OR IGNORE INTO cancelled_orders(order_id) VALUES (?)");
+      if (!st)
+        return failed("store_failed");
+      st->bind(1, order_id);
+      st->step();
+      if (!st->error().ok())
         return failed("store_failed");
       o.pay.order_id = order_id;
       o.pay.status = "none";
@@ -355,38 +362,40 @@ outcome ledger::cancel_order(const std::string& order_id, const std::string& key
 
 std::vector<event> ledger::undelivered() {
   std::vector<event> out;
-  auto st = db_.prepare("SELECT id, payment_id, order_id, status, amount, callback_url FROM events "
-                        "WHERE delivered = 0 ORDER BY seq");
-  while (st && st.step())
-    out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
-                   st.column_int(4), st.column_text(5)});
+  auto st = db_.cached("SELECT id, payment_id, order_id, status, amount, callback_url FROM events "
+                       "WHERE delivered = 0 ORDER BY seq");
+  while (st && st->step())
+    out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_text(3),
+                   st->column_int(4), st->column_text(5)});
   return out;
 }
 
 void ledger::mark_delivered(const std::string& event_id) {
-  auto st = db_.prepare("UPDATE events SET delivered = 1 WHERE id = ?");
-  st.bind(1, event_id);
-  st.step();
+  auto st = db_.cached("UPDATE events SET delivered = 1 WHERE id = ?");
+  if (!st)
+    return;
+  st->bind(1, event_id);
+  st->step();
 }
 
 std::optional<std::string> ledger::meta(const std::string& key) {
-  auto st = db_.prepare("SELECT value FROM meta WHERE key = ?");
+  auto st = db_.cached("SELECT value FROM meta WHERE key = ?");
   if (!st)
     return std::nullopt;
-  st.bind(1, key);
-  if (!st.step())
+  st->bind(1, key);
+  if (!st->step())
     return std::nullopt;
-  return st.column_text(0);
+  return st->column_text(0);
 }
 
 status ledger::set_meta(const std::string& key, const std::string& value) {
-  auto st = db_.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
-                        "SET value = excluded.value");
+  auto st = db_.cached("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                       "SET value = excluded.value");
   if (!st)
     return db_.last_error("prepare");
-  st.bind(1, key).bind(2, value);
-  st.step();
-  return st.error();
+  st->bind(1, key).bind(2, value);
+  st->step();
+  return st->error();
 }
 
 } // namespace souk::bank

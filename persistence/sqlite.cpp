@@ -138,21 +138,48 @@ bool statement::column_is_null(int index) const {
 
 // -- connection -----------------------------------------------------------------------------------
 
-connection::connection(connection&& other) noexcept : db_(other.db_) {
+connection::connection(connection&& other) noexcept
+    : db_(other.db_), cache_(std::move(other.cache_)) {
   other.db_ = nullptr;
 }
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
+    cache_.reset(); // its statements first: they belong to the connection being closed
     sqlite3_close_v2(db_);
     db_ = other.db_;
     other.db_ = nullptr;
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 connection::~connection() {
+  cache_.reset();
   sqlite3_close_v2(db_);
+}
+
+cached_statement connection::cached(std::string_view sql, status* err) {
+  if (!cache_)
+    cache_ = std::make_unique<std::map<std::string, statement, std::less<>>>();
+  auto it = cache_->find(sql);
+  if (it == cache_->end()) {
+    auto stmt = prepare(sql, err);
+    if (!stmt)
+      return cached_statement{};
+    it = cache_->emplace(std::string{sql}, std::move(stmt)).first;
+  }
+  it->second.reset();
+  return cached_statement{&it->second};
+}
+
+status connection::run(std::string_view sql) {
+  status err;
+  auto stmt = cached(sql, &err);
+  if (!stmt)
+    return err;
+  stmt->step();
+  return stmt->error();
 }
 
 namespace {

@@ -3,8 +3,12 @@
 #include "persistence/status.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -53,6 +57,31 @@ private:
   status error_;
 };
 
+/// A statement the connection keeps prepared (`connection::cached`). The handle resets it when
+/// it goes out of scope, so a SELECT left between rows holds no read transaction, and the next
+/// user finds it unbound. Use it within the call that got it; the connection must outlive it.
+class cached_statement {
+public:
+  cached_statement() = default;
+  explicit cached_statement(statement* stmt) : stmt_(stmt) {}
+  cached_statement(const cached_statement&) = delete;
+  cached_statement& operator=(const cached_statement&) = delete;
+  cached_statement(cached_statement&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  cached_statement& operator=(cached_statement&&) = delete;
+  ~cached_statement() {
+    if (stmt_ != nullptr)
+      stmt_->reset();
+  }
+
+  explicit operator bool() const { return stmt_ != nullptr; }
+  statement* operator->() const { return stmt_; }
+  statement& operator*() const { return *stmt_; }
+
+private:
+  statement* stmt_ = nullptr;
+};
+
 /// An open SQLite connection (RAII over sqlite3*). Not thread-safe: one thread at a time.
 class connection {
 public:
@@ -74,6 +103,11 @@ public:
   status exec(const std::string& sql);
   /// Prepares `sql`; on failure the statement is empty and `*err` (if given) says why.
   statement prepare(std::string_view sql, status* err = nullptr);
+  /// `sql` prepared on its first use and kept for the connection's life: statements a hot path
+  /// runs again and again are parsed once. Empty on failure (`*err`, if given, says why).
+  cached_statement cached(std::string_view sql, status* err = nullptr);
+  /// Runs a statement without results through `cached` (BEGIN, COMMIT, ...).
+  status run(std::string_view sql);
   /// The single integer result of `sql` (e.g. a PRAGMA or COUNT(*)).
   result<std::int64_t> query_int(const std::string& sql);
   /// Rows changed by the last INSERT/UPDATE/DELETE.
@@ -87,6 +121,8 @@ public:
 private:
   explicit connection(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  /// By SQL text; created on the first `cached`. Finalized before the connection closes.
+  std::unique_ptr<std::map<std::string, statement, std::less<>>> cache_;
 };
 
 /// Classifies an SQLite result code into an `errc`.

@@ -920,11 +920,14 @@ void sqlite_catalog::record_stock(const std::string& sku, const std::string& war
   stock_changed(sku, warehouse_id, on_hand, reserved);
   persistence::write_request req;
   req.ops.emplace_back(persistence::custom_write{[=](connection& db) {
-    auto up = db.prepare("INSERT INTO stock (sku, warehouse_id, on_hand, reserved)"
-                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sku, warehouse_id) DO UPDATE"
-                         " SET on_hand = excluded.on_hand, reserved = excluded.reserved");
-    up.bind(1, sku).bind(2, warehouse_id).bind(3, on_hand).bind(4, reserved);
-    return step_done(up);
+    // Cached on the writer's connection: every stock change of every SKU runs it.
+    auto up = db.cached("INSERT INTO stock (sku, warehouse_id, on_hand, reserved)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sku, warehouse_id) DO UPDATE"
+                        " SET on_hand = excluded.on_hand, reserved = excluded.reserved");
+    if (!up)
+      return db.last_error("prepare");
+    up->bind(1, sku).bind(2, warehouse_id).bind(3, on_hand).bind(4, reserved);
+    return step_done(*up);
   }});
   // The projection may lag a crash by one batch: the SKU's snapshot is the truth, and its actor
   // publishes again on its next change.
