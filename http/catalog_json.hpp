@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/api/catalog_api.hpp"
+#include "actors/api/money.hpp"
 #include "http/message.hpp"
 
 #include <cstdint>
@@ -13,8 +14,8 @@
 
 namespace souk::http {
 
-/// The currency of every amount (the demo marketplace sells in roubles).
-constexpr const char* currency = "RUB";
+/// The currency of every amount (actors/api/money.hpp).
+constexpr const char* currency = actors::shop_currency;
 
 /// `{"amount": amount, "currency": "RUB"}`.
 nlohmann::json money(std::int64_t amount);

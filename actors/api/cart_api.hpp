@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/api/money.hpp"
 #include "actors/api/order_api.hpp"
 
 #include <cstdint>
@@ -101,7 +102,7 @@ typename Inspector::result_type inspect(Inspector& f, cart_merge_cmd& x) {
 struct cart_checkout_cmd {
   std::string order_id;
   std::string idempotency_key;
-  std::string currency = "RUB";
+  std::string currency = shop_currency;
   std::string region;
   std::string city;
   std::string address;

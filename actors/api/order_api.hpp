@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/api/money.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,7 +50,7 @@ struct checkout_cmd {
   std::string order_id;
   std::string user_id;
   std::string idempotency_key;
-  std::string currency = "RUB";
+  std::string currency = shop_currency;
   std::vector<checkout_line> lines;
   std::string region;
   std::string city;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/api/money.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -36,7 +38,7 @@ struct payment_cmd {
   std::string order_id;
   std::string idempotency_key;
   std::int64_t amount = 0;
-  std::string currency = "RUB";
+  std::string currency = shop_currency;
   std::string payment_id; ///< the bank's id, for cancel and refund when known
 };
 

@@ -1,5 +1,6 @@
 #include "actors/api/product_text.hpp"
 
+#include "actors/api/money.hpp"
 #include "base/json_writer.hpp"
 
 namespace souk::actors {
@@ -8,11 +9,8 @@ namespace {
 
 using base::json_writer;
 
-/// The shop's one currency (API.md "Money").
-constexpr const char* page_currency = "RUB";
-
 void write_money(json_writer& w, std::int64_t amount) {
-  w.begin_object().key("amount").value(amount).key("currency").value(page_currency).end_object();
+  w.begin_object().key("amount").value(amount).key("currency").value(shop_currency).end_object();
 }
 
 void write_attributes(json_writer& w,

@@ -1,6 +1,7 @@
 #include "actors/cart/cart_actor.hpp"
 
 #include "actors/api/cart_api.hpp"
+#include "actors/api/money.hpp"
 #include "actors/api/order_api.hpp"
 #include "actors/cart/cart.hpp"
 #include "actors/common/entity.hpp"
@@ -25,9 +26,6 @@ namespace {
 using cart_flush_atom = caf::atom_constant<caf::atom("cartflush")>;
 /// Self-sent after the order failed to answer a checkout: `(cart_retry_atom)`.
 using cart_retry_atom = caf::atom_constant<caf::atom("cartretry")>;
-
-/// The cart holds no currency; prices are what the catalog showed (one currency per shop).
-constexpr const char* cart_currency = "RUB";
 
 /// The JSON text of each cart line as last written, so that an answer or a snapshot rewrites
 /// only the lines that changed: every cart request answers with the whole cart, and a cart of
@@ -121,7 +119,7 @@ struct cart_state : entity_base {
 using self_t = caf::stateful_actor<cart_state>;
 
 void write_money(base::json_writer& w, std::int64_t amount) {
-  w.begin_object().key("amount").value(amount).key("currency").value(cart_currency).end_object();
+  w.begin_object().key("amount").value(amount).key("currency").value(shop_currency).end_object();
 }
 
 /// One line as API.md shows it.

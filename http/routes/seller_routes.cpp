@@ -136,8 +136,9 @@ std::optional<field_error> read_change(const json& body, actors::product_change&
         return field_error{ptr + "/sku", "each SKU needs a string sku"};
       if (!s.contains("price") || !s["price"].is_object() || !s["price"].contains("amount") ||
           !s["price"]["amount"].is_number_integer())
-        return field_error{ptr + "/price",
-                           "price must be {\"amount\": <minor units>, \"currency\": \"RUB\"}"};
+        return field_error{ptr + "/price", std::string{"price must be {\"amount\": <minor units>, "
+                                                       "\"currency\": \""} +
+                                               currency + "\"}"};
       if (auto err = unknown_member(s["price"], ptr + "/price", {"amount", "currency"}))
         return err;
       if (s["price"].contains("currency") && s["price"]["currency"] != currency)
