@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string_view>
 #include <toml++/toml.h>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -74,6 +76,44 @@ std::string quote(const std::string& text) {
   }
   return out + '"';
 }
+
+/// The names of an enum setting's values, in the order an error lists them.
+template <class E>
+using choices = std::vector<std::pair<std::string, E>>;
+
+/// Makes the `apply` function of an enum setting: `text` must be one of `names` exactly, and
+/// is stored into `field(settings)`.
+template <class E, class Field>
+auto choice_apply(choices<E> names, Field field) {
+  return [names, field](settings& s, const std::string& text) -> std::string {
+    for (auto& [name, value] : names)
+      if (text == name) {
+        field(s) = value;
+        return {};
+      }
+    std::string allowed; // "a, b or c"
+    for (std::size_t i = 0; i < names.size(); ++i)
+      allowed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i].first;
+    return allowed;
+  };
+}
+
+/// Makes the `show` function of the same setting: the name of its value, quoted.
+template <class E, class Field>
+auto choice_show(choices<E> names, Field field) {
+  return [names, field](const settings& s) {
+    for (auto& [name, value] : names)
+      if (field(s) == value)
+        return quote(name);
+    return quote(names.front().first);
+  };
+}
+
+const choices<scheduler_policy> scheduler_names = {{"sharing", scheduler_policy::sharing},
+                                                   {"stealing", scheduler_policy::stealing}};
+const choices<bank_mode> bank_mode_names = {{"http", bank_mode::http},
+                                            {"internal", bank_mode::internal},
+                                            {"external", bank_mode::external}};
 
 // -- the table of settings ----------------------------------------------------------------------
 
@@ -272,18 +312,10 @@ const std::vector<setting_def>& definitions() {
        "scheduler",
        {},
        "how CAF's threads share work: sharing (one queue, idle threads sleep) or stealing",
-       [](settings& s, const std::string& v) -> std::string {
-         if (v == "sharing")
-           s.actors.scheduler = scheduler_policy::sharing;
-         else if (v == "stealing")
-           s.actors.scheduler = scheduler_policy::stealing;
-         else
-           return "sharing or stealing";
-         return {};
-       },
-       [](const settings& s) {
-         return quote(s.actors.scheduler == scheduler_policy::stealing ? "stealing" : "sharing");
-       }},
+       choice_apply(
+           scheduler_names, [](auto& s) -> auto& { return s.actors.scheduler; }),
+       choice_show(
+           scheduler_names, [](auto& s) -> auto& { return s.actors.scheduler; })},
       {"actors",
        "gateway_actors",
        {},
@@ -492,22 +524,10 @@ const std::vector<setting_def>& definitions() {
        {},
        "payment provider: http (the simulated bank on this node's edge, called over loopback "
        "HTTP), internal (the in-process actor) or external (a bank at bank.url)",
-       [](settings& s, const std::string& v) -> std::string {
-         if (v == "http")
-           s.bank.mode = bank_mode::http;
-         else if (v == "internal")
-           s.bank.mode = bank_mode::internal;
-         else if (v == "external")
-           s.bank.mode = bank_mode::external;
-         else
-           return "http, internal or external";
-         return {};
-       },
-       [](const settings& s) {
-         return quote(s.bank.mode == bank_mode::http       ? "http"
-                      : s.bank.mode == bank_mode::internal ? "internal"
-                                                           : "external");
-       }},
+       choice_apply(
+           bank_mode_names, [](auto& s) -> auto& { return s.bank.mode; }),
+       choice_show(
+           bank_mode_names, [](auto& s) -> auto& { return s.bank.mode; })},
       {"bank",
        "url",
        {},
