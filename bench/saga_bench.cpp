@@ -1,5 +1,6 @@
 // The order saga on one node, in-process and durable, on CAF's threaded scheduler with the real
-// store_sink over the group-commit writer (config::store_settings{} defaults):
+// store_sink over the group-commit writer (config::store_settings{} defaults) and the entity
+// timers on a timer wheel of 10 ms, as soukd runs them:
 //   (a) reservations per second on ONE hot SKU: many driver actors, each with a bounded window
 //       of open requests, send reserve_cmd with distinct reservation ids to ("sku", "hot")
 //       through the directory; every answer comes after its snapshot is committed. Reports
@@ -27,6 +28,7 @@
 #include "actors/api/stock_api.hpp"
 #include "actors/common/entity_context.hpp"
 #include "actors/common/store_sink.hpp"
+#include "actors/common/timer_wheel.hpp"
 #include "actors/directory/node_entities.hpp"
 #include "actors/payment/bank_sim.hpp"
 #include "config/settings.hpp"
@@ -218,6 +220,7 @@ public:
     sys_ = std::make_unique<caf::actor_system>(configure(cfg_, opt));
     actors::entity_context ctx;
     ctx.store = sink;
+    ctx.timers = timers_; // as soukd keeps them (actors.timer_tick_ms)
     ctx.now_ms = unix_ms;
     ctx.idle_timeout = std::chrono::minutes(10); // no passivation while measuring
     ctx.wms_step = std::chrono::milliseconds(0); // warehouses move only when told (not here)
@@ -248,6 +251,7 @@ public:
     caf::anon_send_exit(entities.bank, caf::exit_reason::user_shutdown);
     entities = {};
     sys_->await_all_actors_done();
+    timers_->stop();
     store_->close();
     sys_.reset();
   }
@@ -280,6 +284,8 @@ private:
   caf::actor_system_config cfg_;
   std::unique_ptr<persistence::store> store_;
   std::unique_ptr<caf::actor_system> sys_;
+  std::shared_ptr<actors::timer_wheel> timers_ =
+      std::make_shared<actors::timer_wheel>(std::chrono::milliseconds(10));
 };
 
 // -- load drivers --------------------------------------------------------------------------------

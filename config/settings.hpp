@@ -78,6 +78,9 @@ struct actor_settings {
   std::size_t gateway_actors = 4;
   std::size_t gateway_window = 128;
   std::chrono::milliseconds gateway_tick{10};
+  /// Resolution of the entities' timers (idle checks, saga deadlines, write-behind), kept on
+  /// a thread of their own; 0: each timer is a CAF delayed message.
+  std::chrono::milliseconds timer_tick{10};
 };
 
 /// `PRAGMA synchronous` of the node's SQLite file.

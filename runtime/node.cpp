@@ -9,6 +9,7 @@
 #include "actors/catalog/demo_catalog.hpp"
 #include "actors/catalog/sqlite_catalog.hpp"
 #include "actors/common/store_sink.hpp"
+#include "actors/common/timer_wheel.hpp"
 #include "actors/directory/gateway.hpp"
 #include "actors/directory/node_entities.hpp"
 #include "actors/payment/bank_http_client.hpp"
@@ -250,6 +251,7 @@ struct node::parts {
   caf::actor_system_config actor_config;
   std::unique_ptr<caf::actor_system> actors;
   std::shared_ptr<actors::store_sink> sink;
+  std::shared_ptr<actors::timer_wheel> timers; ///< null when actors.timer_tick_ms is 0
   actors::node_entities entities;
   std::uint16_t cluster_port = 0;
   http::router routes;
@@ -462,10 +464,15 @@ std::string node::start() {
       std::make_shared<http::event_hub>(static_cast<std::size_t>(settings_.events.per_user),
                                         static_cast<std::size_t>(settings_.events.max_users));
   p.sink = std::make_shared<actors::store_sink>(*p.store);
+  if (settings_.actors.timer_tick.count() > 0)
+    p.timers = std::make_shared<actors::timer_wheel>(settings_.actors.timer_tick);
+  auto context = [&] {
+    auto ctx = entity_context_of(settings_, *p.catalog, p.sink, p.events);
+    ctx.timers = p.timers;
+    return ctx;
+  };
   if (settings_.bank.mode == config::bank_mode::internal) {
-    p.entities = actors::start_node_entities(
-        *p.actors, entity_context_of(settings_, *p.catalog, p.sink, p.events),
-        bank_faults_of(settings_.bank));
+    p.entities = actors::start_node_entities(*p.actors, context(), bank_faults_of(settings_.bank));
   } else {
     p.bank_target = std::make_shared<bank_link>();
     if (settings_.bank.mode == config::bank_mode::external)
@@ -476,8 +483,7 @@ std::string node::start() {
     bo.callback_url = [link] { return link->get_callback(); };
     bo.call_timeout = settings_.bank.call_timeout;
     p.entities = actors::start_node_entities(
-        *p.actors, entity_context_of(settings_, *p.catalog, p.sink, p.events),
-        actors::spawn_bank_http_client(*p.actors, std::move(bo)));
+        *p.actors, context(), actors::spawn_bank_http_client(*p.actors, std::move(bo)));
   }
   auto resumed = actors::resume_unfinished_sagas(p.entities);
   if (resumed > 0)
@@ -614,6 +620,10 @@ void node::stop() {
     // failed or short-lived start) races with the BASP broker adopting it, and CAF 0.17.6 then
     // leaks the doorman (LeakSanitizer). The system's shutdown closes the port with the broker.
     p.actors.reset(); // waits for every actor to finish, then closes the cluster port
+  }
+  if (p.timers) {
+    p.timers->stop(); // after the actors: the last reference is this one, on this thread
+    p.timers.reset();
   }
   p.edge.reset();
   p.bank.reset();    // after the edge: its routes use it

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/duration.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
 namespace souk::actors {
@@ -26,6 +28,8 @@ namespace {
 using cart_flush_atom = caf::atom_constant<caf::atom("cartflush")>;
 /// Self-sent after the order failed to answer a checkout: `(cart_retry_atom)`.
 using cart_retry_atom = caf::atom_constant<caf::atom("cartretry")>;
+/// Self-sent when the checkout request `ask` is past its deadline: `(cart_ask_due_atom, ask)`.
+using cart_ask_due_atom = caf::atom_constant<caf::atom("cartaskdue")>;
 
 /// The JSON text of each cart line as last written, so that an answer or a snapshot rewrites
 /// only the lines that changed: every cart request answers with the whole cart, and a cart of
@@ -50,6 +54,8 @@ public:
     }
     return c.text;
   }
+  /// The text `of` last gave for line `i`.
+  const std::string& text(std::size_t i) const { return cache_[i].text; }
   /// Forgets the entries past the cart's `lines`.
   void trim(std::size_t lines) {
     if (cache_.size() > lines)
@@ -80,6 +86,7 @@ struct cart_state : entity_base {
   bool probe = false;
   bool ready = false;       ///< the freeze of `pending` is durable: the order may hear of it
   bool asking = false;      ///< a checkout request to the order is open
+  std::uint64_t ask = 0;    ///< numbers the checkout requests: a late answer is stale
   bool flush_armed = false; ///< a write-behind flush is scheduled
   bool retry_armed = false; ///< a re-ask of the order is scheduled
   int failures = 0;         ///< consecutive checkout requests that got no answer
@@ -136,14 +143,19 @@ void write_api_line(base::json_writer& w, const cart_line& l) {
 cart_answer answer(cart_state& st, std::string code = {}) {
   ++st.answers_since_flush;
   const auto& c = st.items;
+  // The lines' texts first, to size the body exactly: a big cart's answer (50 lines are about
+  // 11 KB) would otherwise outgrow a guess and be copied once more on every answer.
+  std::size_t n = 0;
+  std::size_t size = 128;
+  for (auto& l : c.lines())
+    size += st.answer_lines.of(n++, l, write_api_line).size() + 1;
+  st.answer_lines.trim(n);
   std::string body;
-  body.reserve(64 + 192 * c.lines().size());
+  body.reserve(size);
   base::json_writer w{body};
   w.begin_object().key("items").begin_array();
-  std::size_t i = 0;
-  for (auto& l : c.lines())
-    w.raw(st.answer_lines.of(i++, l, write_api_line));
-  st.answer_lines.trim(i);
+  for (std::size_t i = 0; i < n; ++i)
+    w.raw(st.answer_lines.text(i));
   w.end_array().key("subtotal");
   write_money(w, c.subtotal());
   w.key("version").value(c.version()).end_object();
@@ -164,7 +176,7 @@ void write_behind(self_t* self) {
   }
   if (!st.flush_armed) {
     st.flush_armed = true;
-    self->delayed_send(self, st.ctx->cart_write_behind, cart_flush_atom::value);
+    send_later(self, st.ctx->cart_write_behind, cart_flush_atom::value);
   }
 }
 
@@ -241,8 +253,8 @@ void on_order_error(self_t* self, const caf::error& e) {
     return;
   st.retry_armed = true;
   auto delay = std::min(saga.step_timeout_ms * st.failures, saga.backoff_max_ms);
-  self->delayed_send(self, std::chrono::milliseconds(std::max<std::int64_t>(delay, 0)),
-                     cart_retry_atom::value);
+  send_later(self, std::chrono::milliseconds(std::max<std::int64_t>(delay, 0)),
+             cart_retry_atom::value);
 }
 
 /// Asks the order about the pending checkout, once its freeze is durable.
@@ -251,12 +263,23 @@ void send_checkout(self_t* self) {
   if (!st.pending || !st.ready || st.asking)
     return;
   st.asking = true;
+  auto ask = ++st.ask;
   auto order_id = st.pending->order_id;
-  self->request(st.ctx->directory, checkout_timeout(*st.ctx), route_atom::value,
-                entity_ref{"order", order_id},
+  // The deadline is a self-message (the timer wheel's) rather than a CAF request timeout, which
+  // costs two wake-ups of CAF's clock thread per checkout and is never cancelled.
+  auto open = [self, ask] { return self->state.asking && self->state.ask == ask; };
+  self->request(st.ctx->directory, caf::infinite, route_atom::value, entity_ref{"order", order_id},
                 caf::make_message(checkout_atom::value, order_command(st)))
-      .then([self, order_id](order_answer& a) { on_order_answer(self, order_id, std::move(a)); },
-            [self](caf::error& e) { on_order_error(self, e); });
+      .then(
+          [self, order_id, open](order_answer& a) {
+            if (open())
+              on_order_answer(self, order_id, std::move(a));
+          },
+          [self, open](caf::error& e) {
+            if (open())
+              on_order_error(self, e);
+          });
+  send_later(self, checkout_timeout(*st.ctx), cart_ask_due_atom::value, ask);
 }
 
 caf::result<order_answer> checkout(self_t* self, cart_checkout_cmd& c) {
@@ -422,6 +445,10 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
       [self](cart_retry_atom) {
         self->state.retry_armed = false;
         send_checkout(self);
+      },
+      [self](cart_ask_due_atom, std::uint64_t ask) {
+        if (self->state.asking && self->state.ask == ask)
+          on_order_error(self, caf::make_error(caf::sec::request_timeout));
       },
       [self](durable_atom, bool ok) { on_durable(self, ok); },
       [self](idle_atom) {

@@ -5,6 +5,7 @@
 #include "actors/api/errors.hpp"
 #include "actors/common/durability.hpp"
 #include "actors/common/entity_context.hpp"
+#include "actors/common/timer_wheel.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/atom.hpp>
+#include <caf/duration.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -119,10 +121,20 @@ caf::response_promise reply_when_durable(caf::stateful_actor<State>* self, T val
   return rp;
 }
 
+/// Sends `xs...` to the entity itself once `delay` has passed: through the node's timer wheel
+/// when it has one, else as a CAF delayed message.
+template <class State, class... Ts>
+void send_later(caf::stateful_actor<State>* self, std::chrono::milliseconds delay, Ts&&... xs) {
+  if (const auto& wheel = self->state.ctx->timers)
+    wheel->send_later(self->address(), delay, caf::make_message(std::forward<Ts>(xs)...));
+  else
+    self->delayed_send(self, delay, std::forward<Ts>(xs)...);
+}
+
 /// Arms the first idle check. Call once when the entity starts.
 template <class State>
 void start_idle_checks(caf::stateful_actor<State>* self) {
-  self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+  send_later(self, self->state.ctx->idle_timeout, idle_atom::value);
 }
 
 /// The idle check: when nothing was routed here for a whole period, nothing is being written
@@ -137,23 +149,24 @@ void on_idle_check(caf::stateful_actor<State>* self) {
   bool quiet = st.routed == st.routed_seen && st.dur.idle() && st.can_passivate();
   st.routed_seen = st.routed;
   if (!quiet || st.passivating) {
-    self->delayed_send(self, st.ctx->idle_timeout, idle_atom::value);
+    send_later(self, st.ctx->idle_timeout, idle_atom::value);
     return;
   }
   st.passivating = true;
-  self->request(st.ctx->directory, std::chrono::seconds(10), passivate_atom::value, st.ref,
-                st.routed)
+  // The directory is local and answers at once (or the request fails when it is gone), so no
+  // deadline: a CAF request timeout would cost a wake-up of CAF's clock thread per passivation.
+  self->request(st.ctx->directory, caf::infinite, passivate_atom::value, st.ref, st.routed)
       .then(
           [self](bool yes) {
             self->state.passivating = false;
             if (yes)
               self->quit();
             else
-              self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+              send_later(self, self->state.ctx->idle_timeout, idle_atom::value);
           },
           [self](caf::error&) {
             self->state.passivating = false;
-            self->delayed_send(self, self->state.ctx->idle_timeout, idle_atom::value);
+            send_later(self, self->state.ctx->idle_timeout, idle_atom::value);
           });
 }
 

@@ -46,6 +46,8 @@ struct initial_stock {
   std::int64_t on_hand = 0;
 };
 
+class timer_wheel;
+
 /// A warehouse and how many days it takes to deliver to each region.
 struct warehouse_site {
   std::string id;
@@ -60,6 +62,9 @@ struct entity_context {
   std::shared_ptr<snapshot_sink> store;
   std::shared_ptr<stock_listener> availability;       ///< may be null
   std::shared_ptr<order_event_listener> order_events; ///< may be null
+  /// Keeps the entities' timers (idle checks, saga deadlines, write-behind) off CAF's clock;
+  /// null: each timer is a CAF delayed message (deterministic tests drive those).
+  std::shared_ptr<timer_wheel> timers;
   /// Unix milliseconds now. Tests derive it from CAF's test clock.
   std::function<std::int64_t()> now_ms;
   std::int64_t epoch = 0;                         ///< membership epoch for snapshot fencing

@@ -58,8 +58,7 @@ void arm_timer(self_t* self, std::int64_t at) {
   auto& st = self->state;
   st.armed_at = at;
   auto delay = std::max<std::int64_t>(0, at - st.ctx->now_ms());
-  self->delayed_send(self, std::chrono::milliseconds(delay), saga_timer_atom::value,
-                     ++st.timer_generation);
+  send_later(self, std::chrono::milliseconds(delay), saga_timer_atom::value, ++st.timer_generation);
 }
 
 /// After every event: write the state, answer whoever waits for a decision (once durable), and

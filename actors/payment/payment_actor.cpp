@@ -7,14 +7,21 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <optional>
 
 #include <caf/actor_system.hpp>
+#include <caf/duration.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
 namespace souk::actors {
 
 namespace {
+
+/// Self-sent when provider call `n` is past its deadline: `(bank_call_due_atom, n)`.
+using bank_call_due_atom = caf::atom_constant<caf::atom("bankdue")>;
 
 /// Callback event ids remembered per payment (a payment sees a handful of events).
 constexpr std::size_t max_seen_events = 64;
@@ -22,7 +29,10 @@ constexpr std::size_t max_seen_events = 64;
 struct payment_state : entity_base {
   payment_answer payment; ///< code always empty; status "" before the bank created it
   std::deque<std::string> seen_events;
-  int calls_in_flight = 0;
+  /// Provider calls without an answer yet, by number; each answers its caller once: with the
+  /// bank's answer or, at its deadline, `request_timeout`.
+  std::map<std::uint64_t, caf::response_promise> open_calls;
+  std::uint64_t last_call = 0;
 
   std::string encode() const {
     return nlohmann::json{{"payment_id", payment.payment_id},     {"status", payment.status},
@@ -30,7 +40,7 @@ struct payment_state : entity_base {
                           {"refunded", payment.refunded},         {"seen_events", seen_events}}
         .dump();
   }
-  bool can_passivate() const { return calls_in_flight == 0; }
+  bool can_passivate() const { return open_calls.empty(); }
 };
 
 using self_t = caf::stateful_actor<payment_state>;
@@ -73,6 +83,18 @@ void tell_order(self_t* self) {
 /// One provider call: the answer is merged, made durable, then given to the caller and (when
 /// the status changed) to the order. A call the bank does not answer in time fails with
 /// `timeout`; the saga asks again with the same key.
+/// Takes call `n` out of the open calls: its promise, or nullopt when it was answered already
+/// (a late answer after the deadline, or the deadline after the answer).
+std::optional<caf::response_promise> close_call(self_t* self, std::uint64_t n) {
+  auto& calls = self->state.open_calls;
+  auto it = calls.find(n);
+  if (it == calls.end())
+    return std::nullopt;
+  auto rp = std::move(it->second);
+  calls.erase(it);
+  return rp;
+}
+
 template <class Atom>
 caf::response_promise call_bank(self_t* self, Atom atom, payment_cmd cmd) {
   auto& st = self->state;
@@ -80,32 +102,37 @@ caf::response_promise call_bank(self_t* self, Atom atom, payment_cmd cmd) {
   auto rp = self->make_response_promise();
   if (cmd.payment_id.empty())
     cmd.payment_id = st.payment.payment_id;
-  ++st.calls_in_flight;
-  auto timeout = std::chrono::milliseconds(st.ctx->saga.step_timeout_ms);
-  self->request(st.ctx->bank, timeout, atom, std::move(cmd))
+  auto n = ++st.last_call;
+  st.open_calls.emplace(n, rp);
+  // The deadline is a self-message (the timer wheel's) rather than a CAF request timeout, which
+  // costs two wake-ups of CAF's clock thread per call and is never cancelled.
+  self->request(st.ctx->bank, caf::infinite, atom, std::move(cmd))
       .then(
-          [self, rp](payment_answer& a) mutable {
-            auto& s = self->state;
-            --s.calls_in_flight;
+          [self, n](payment_answer& a) {
+            auto caller = close_call(self, n);
+            if (!caller)
+              return;
             if (!a.code.empty()) {
-              rp.deliver(a);
+              caller->deliver(a);
               return;
             }
-            bool changed = merge(s.payment, a);
-            change_or_wait(self, changed, [self, rp, changed](bool ok) mutable {
+            bool changed = merge(self->state.payment, a);
+            change_or_wait(self, changed, [self, to = *caller, changed](bool ok) mutable {
               if (!ok) {
-                rp.deliver(caf::make_error(errc::store_failed));
+                to.deliver(caf::make_error(errc::store_failed));
                 return;
               }
-              rp.deliver(self->state.payment);
+              to.deliver(self->state.payment);
               if (changed)
                 tell_order(self);
             });
           },
-          [self, rp](caf::error& e) mutable {
-            --self->state.calls_in_flight;
-            rp.deliver(std::move(e));
+          [self, n](caf::error& e) {
+            if (auto caller = close_call(self, n))
+              caller->deliver(std::move(e));
           });
+  send_later(self, std::chrono::milliseconds(st.ctx->saga.step_timeout_ms),
+             bank_call_due_atom::value, n);
   return rp;
 }
 
@@ -126,6 +153,10 @@ caf::behavior payment_actor(self_t* self, std::string order_id,
   }
   start_idle_checks(self);
   return {
+      [self](bank_call_due_atom, std::uint64_t n) {
+        if (auto rp = close_call(self, n))
+          rp->deliver(caf::make_error(caf::sec::request_timeout));
+      },
       [self](pay_create_atom, payment_cmd& c) {
         return call_bank(self, bank_create_atom::value, std::move(c));
       },

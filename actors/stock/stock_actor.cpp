@@ -76,7 +76,7 @@ void arm_expiry_at(self_t* self, std::int64_t at) {
     return;
   st.timer_at = at;
   auto delay = std::max<std::int64_t>(0, at - st.ctx->now_ms());
-  self->delayed_send(self, std::chrono::milliseconds(delay), expire_atom::value, at);
+  send_later(self, std::chrono::milliseconds(delay), expire_atom::value, at);
 }
 
 /// Arms the timer for the earliest hold of the ledger. Scans every reservation: only on

@@ -109,7 +109,7 @@ void arm_tick(self_t* self) {
   if (st.ticking || st.ctx->wms_step.count() <= 0 || !st.open())
     return;
   st.ticking = true;
-  self->delayed_send(self, st.ctx->wms_step, wms_tick_atom::value);
+  send_later(self, st.ctx->wms_step, wms_tick_atom::value);
 }
 
 /// Drops lists that ended (delivered or cancelled) longer ago than the tombstone retention:

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -532,6 +533,46 @@ TEST_F(CartActorTest, AFrozenCartAsksItsOrderAgainWhenActivated) {
   EXPECT_EQ(order.status, "PENDING_PAYMENT");
   EXPECT_EQ(json::parse(order.body)["shipping"]["address"], "Tverskaya 1");
   EXPECT_EQ(reserved(node, "sku-a"), 2);
+}
+
+TEST_F(CartActorTest, AnOrderThatMissesTheDeadlineIsAskedAgainAndItsLateAnswerIsIgnored) {
+  test::test_node node{dir_.path(), options()};
+  ASSERT_EQ(add(node, "u1", item("sku-a", 2)).code, "");
+  // The cart's first checkout request reaches the order only after the cart gave up on it.
+  bool held = false;
+  node.set_filter([&held](const test::message_view& v) {
+    if (!held && v.routed && v.target.kind == "order" && v.atom == "checkout") {
+      held = true;
+      return test::fate::hold;
+    }
+    return test::fate::deliver;
+  });
+  caf::scoped_actor me{node.system(), true};
+  auto h = route(me, node, "u1", cart_checkout_atom::value, checkout("o1"));
+  node.settle();
+  ASSERT_TRUE(held);
+  // The cart's deadline for the order's answer: step_timeout × (max_attempts + 1).
+  auto saga = options().saga;
+  node.run_for(std::chrono::milliseconds(saga.step_timeout_ms * (saga.max_attempts + 1)));
+  bool timed_out = false;
+  h.receive([](order_answer&) { ADD_FAILURE() << "the order never heard of the checkout"; },
+            [&](caf::error& e) { timed_out = e == caf::sec::request_timeout; });
+  EXPECT_TRUE(timed_out);
+  // The cart asks again after its backoff; this time the order hears it and places the order.
+  node.run_for(std::chrono::milliseconds(saga.step_timeout_ms));
+  EXPECT_TRUE(body(get(node, "u1"))["items"].empty()) << "the retry placed the order";
+  EXPECT_EQ(reserved(node, "sku-a"), 2);
+  // The first request arrives now: the order answers it as the retry (same order id), and the
+  // cart, no longer asking, ignores that answer.
+  EXPECT_EQ(node.release_held(), 1u);
+  node.settle();
+  auto cart = body(get(node, "u1"));
+  EXPECT_TRUE(cart["items"].empty());
+  EXPECT_EQ(reserved(node, "sku-a"), 2) << "one order, reserved once";
+  auto order = node.ask<order_answer>("order", "o1", actors::order_view_atom::value);
+  EXPECT_EQ(order.status, "PENDING_PAYMENT");
+  // The cart takes new lines again: nothing is left frozen or waiting.
+  EXPECT_EQ(add(node, "u1", item("sku-b", 1)).code, "");
 }
 
 } // namespace
