@@ -80,6 +80,15 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
     if (auto st = db.exec(sql); !st.ok())
       return st;
   std::unique_ptr<ledger> out{new ledger{std::move(db)}};
+  auto checkpoint_db = persistence::connection::open(path, false);
+  if (!checkpoint_db)
+    return checkpoint_db.error();
+  if (auto st = checkpoint_db->exec("PRAGMA busy_timeout=5000"); !st.ok())
+    return st;
+  // SQLite's defaults for the thresholds (1,000 pages), and a cap of 10,000.
+  out->checkpointer_ =
+      std::make_unique<persistence::checkpointer>(std::move(*checkpoint_db), 1'000, 10'000);
+  out->checkpointer_->install(out->db_);
   auto tag = out->meta("tag");
   if (tag) {
     out->tag_ = *tag;
@@ -92,6 +101,13 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
       return st;
   }
   return out;
+}
+
+ledger::~ledger() {
+  if (checkpointer_) {
+    persistence::checkpointer::uninstall(db_);
+    checkpointer_->stop();
+  }
 }
 
 template <class Body>

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "persistence/checkpointer.hpp"
 #include "persistence/sqlite.hpp"
 #include "persistence/status.hpp"
 
@@ -97,6 +98,11 @@ public:
   std::optional<std::string> meta(const std::string& key);
   persistence::status set_meta(const std::string& key, const std::string& value);
 
+  /// Stops the checkpointer before the connection closes.
+  ~ledger();
+  ledger(const ledger&) = delete;
+  ledger& operator=(const ledger&) = delete;
+
 private:
   explicit ledger(persistence::connection db) : db_(std::move(db)) {}
   std::optional<payment> load(const char* where, const std::string& value);
@@ -110,6 +116,9 @@ private:
   outcome transact(Body body);
 
   persistence::connection db_;
+  /// Copies the WAL back on a thread of its own: the bank's calls run on the edge's threads,
+  /// and a checkpoint inside one of their commits held up the client requests behind it.
+  std::unique_ptr<persistence::checkpointer> checkpointer_;
   std::string tag_; ///< this ledger's random id part: ids stay unique if the file is replaced
 };
 

@@ -93,6 +93,12 @@ struct store_settings {
   std::chrono::microseconds batch_max_delay{0};
   std::size_t max_pending_writes = 100'000;
   std::chrono::milliseconds busy_timeout{5'000};
+  /// The WAL is copied back into the file on a thread of its own every this many new pages;
+  /// 0: by SQLite inside the commit that crosses 1,000 pages (its default).
+  std::size_t checkpoint_pages = 1'000;
+  /// From this many WAL pages on, the writer copies the rest back itself so that the WAL starts
+  /// over (the background checkpoints alone stay a little behind steady writes).
+  std::size_t wal_max_pages = 10'000;
 };
 
 /// The catalog read model.

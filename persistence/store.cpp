@@ -92,7 +92,15 @@ result<std::unique_ptr<store>> store::open(const std::string& data_dir,
   if (!reader)
     return reader.error();
   self->reader_ = std::move(*reader);
-  self->writer_ = std::make_unique<persistence::writer>(std::move(*db), settings);
+  connection checkpoint_db;
+  if (settings.checkpoint_pages > 0) {
+    auto c = open_connection(self->path_, settings, false);
+    if (!c)
+      return c.error();
+    checkpoint_db = std::move(*c);
+  }
+  self->writer_ =
+      std::make_unique<persistence::writer>(std::move(*db), settings, std::move(checkpoint_db));
   return self;
 }
 

@@ -43,8 +43,13 @@ bool write_local(errc code) {
 
 } // namespace
 
-writer::writer(connection db, const config::store_settings& settings)
+writer::writer(connection db, const config::store_settings& settings, connection checkpoint_db)
     : db_(std::move(db)), settings_(settings) {
+  if (checkpoint_db && settings_.checkpoint_pages > 0) {
+    checkpointer_ = std::make_unique<checkpointer>(
+        std::move(checkpoint_db), settings_.checkpoint_pages, settings_.wal_max_pages);
+    checkpointer_->install(db_);
+  }
   put_ = db_.prepare(put_sql);
   delete_ = db_.prepare(delete_sql);
   put_part_ = db_.prepare(put_part_sql);
@@ -86,6 +91,10 @@ void writer::stop() {
   wake_.notify_one();
   if (thread_.joinable())
     thread_.join();
+  if (checkpointer_) {
+    checkpointer::uninstall(db_);
+    checkpointer_->stop();
+  }
 }
 
 writer_stats writer::stats() const {
@@ -93,6 +102,12 @@ writer_stats writer::stats() const {
   auto copy = stats_;
   copy.queued = queue_.size();
   return copy;
+}
+
+std::optional<checkpoint_stats> writer::checkpoints() const {
+  if (!checkpointer_)
+    return std::nullopt;
+  return checkpointer_->stats();
 }
 
 void writer::run() {
@@ -130,7 +145,7 @@ void writer::write_batch(std::vector<write_request>& batch) {
   auto started = std::chrono::steady_clock::now();
   std::vector<status> results(batch.size());
   status batch_error;
-  if (auto st = db_.exec("BEGIN IMMEDIATE"); !st.ok())
+  if (auto st = db_.run("BEGIN IMMEDIATE"); !st.ok())
     batch_error = st;
   for (std::size_t i = 0; i < batch.size() && batch_error.ok(); ++i) {
     auto& ops = batch[i].ops;
@@ -139,7 +154,7 @@ void writer::write_batch(std::vector<write_request>& batch) {
     // nothing), but a custom write may run several statements before it fails.
     bool nested = ops.size() > 1 || (ops.size() == 1 && multi_statement(ops.front()));
     if (nested)
-      db_.exec("SAVEPOINT w");
+      db_.run("SAVEPOINT w");
     for (auto& op : ops) {
       results[i] = apply(op);
       if (!results[i].ok())
@@ -147,20 +162,20 @@ void writer::write_batch(std::vector<write_request>& batch) {
     }
     if (results[i].ok() || !write_local(results[i].code)) {
       if (nested)
-        db_.exec("RELEASE w");
+        db_.run("RELEASE w");
       if (!results[i].ok())
         batch_error = results[i];
     } else if (nested) {
-      db_.exec("ROLLBACK TO w");
-      db_.exec("RELEASE w");
+      db_.run("ROLLBACK TO w");
+      db_.run("RELEASE w");
     }
   }
   if (batch_error.ok()) {
-    if (auto st = db_.exec("COMMIT"); !st.ok())
+    if (auto st = db_.run("COMMIT"); !st.ok())
       batch_error = st;
   }
   if (!batch_error.ok()) {
-    db_.exec("ROLLBACK"); // may fail when SQLite rolled back already: nothing left to undo
+    db_.run("ROLLBACK"); // may fail when SQLite rolled back already: nothing left to undo
     base::log_error("store batch failed", {{"writes", batch.size()},
                                            {"code", to_string(batch_error.code)},
                                            {"error", batch_error.message}});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/settings.hpp"
+#include "persistence/checkpointer.hpp"
 #include "persistence/snapshot.hpp"
 #include "persistence/sqlite.hpp"
 
@@ -9,7 +10,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -65,8 +68,10 @@ struct writer_stats {
 /// be durable before it answers replies from its callback. Thread-safe.
 class writer {
 public:
-  /// Takes over `db` (already migrated) and starts the writer thread.
-  writer(connection db, const config::store_settings& settings);
+  /// Takes over `db` (already migrated) and starts the writer thread. With `checkpoint_db` (a
+  /// second connection to the file) and `settings.checkpoint_pages` > 0, the WAL is copied back
+  /// on a thread of its own (`checkpointer`); else SQLite does it inside the commits.
+  writer(connection db, const config::store_settings& settings, connection checkpoint_db = {});
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
   /// Stops after writing everything queued.
@@ -84,6 +89,8 @@ public:
   void stop();
 
   writer_stats stats() const;
+  /// The checkpointer's counters; nullopt when the commits checkpoint themselves.
+  std::optional<checkpoint_stats> checkpoints() const;
 
 private:
   void run();
@@ -97,6 +104,7 @@ private:
   statement delete_part_;
   statement delete_parts_;
   config::store_settings settings_;
+  std::unique_ptr<checkpointer> checkpointer_; // after db_: stops before db_ closes
 
   mutable std::mutex mtx_;
   std::condition_variable wake_;     // the writer thread waits for work
