@@ -37,7 +37,7 @@ SOUK_ADMIN_PASSWORD=$admin_password "$soukd" --data "$work/data" --http "127.0.0
   --cluster "127.0.0.1:$cluster_port" --demo-catalog "$products" --log-level warn \
   2> "$work/soukd.log" & pids+=($!)
 souk_pid=$!
-wait_ready "$souk_port" "$work/soukd.log"
+wait_ready "$souk_port" "$work/soukd.log" "$souk_pid"
 api="http://127.0.0.1:$souk_port"
 
 # 1,000 guests with two lines each, and 50 SKUs to add.

@@ -34,10 +34,14 @@ CONF
   nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
 }
 
-# wait_ready PORT LOG: waits (at most 5 minutes) for soukd's /readyz; prints LOG and fails if not.
+# wait_ready PORT LOG [PID]: waits (at most 5 minutes) for soukd's /readyz; prints LOG and fails
+# if it does not come, or at once when process PID (soukd) has exited.
 wait_ready() {
   for _ in $(seq 1 600); do
     curl -sf "127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
+    if [[ -n "${3:-}" ]] && ! kill -0 "$3" 2>/dev/null; then
+      break
+    fi
     sleep 0.5
   done
   echo "soukd did not become ready" >&2

@@ -38,7 +38,7 @@ start_nginx "$nginx_port"
 "$soukd" --data "$work/data" --http "127.0.0.1:$souk_port" --cluster "127.0.0.1:$cluster_port" \
   --demo-catalog "$products" --log-level warn 2> "$work/soukd.log" & pids+=($!)
 souk_pid=$!
-wait_ready "$souk_port" "$work/soukd.log"
+wait_ready "$souk_port" "$work/soukd.log" "$souk_pid"
 
 # wrk scripts: product ids spread over the catalog; searches cycling through a word list.
 # First reads (cold) and the warm-up: wrk thread t asks for k = t, t+T, t+2T, ... (T threads) and
