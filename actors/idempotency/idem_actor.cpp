@@ -2,6 +2,7 @@
 
 #include "actors/api/idempotency_api.hpp"
 #include "actors/common/entity.hpp"
+#include "base/json_writer.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -21,22 +22,36 @@ struct idem_state : entity_base {
   std::int64_t attempt = 0;       ///< of the running request; counts up, never reused
   stored_response response;
 
+  // The snapshot is a JSON header line, then the stored response's body as it is: a body is
+  // an order or a cart of several KB, and escaping it into a JSON string on every write (and
+  // unescaping it on a load) cost more than the rest of the record. The header never holds a
+  // raw newline, so the first one ends it. Records written before this format are one JSON
+  // object with the body inside (no raw newline either) and are still read.
   std::string encode() const {
     const char* names[] = {"none", "running", "done"};
-    return nlohmann::json{
-        {"status", names[static_cast<int>(status)]},
-        {"fingerprint", fingerprint},
-        {"created_at_ms", created_at_ms},
-        {"started_at_ms", started_at_ms},
-        {"attempt", attempt},
-        {"response",
-         {response.status, response.content_type, response.etag, response.location, response.body}}}
-        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(256 + response.body.size());
+    base::json_writer w{out};
+    w.begin_object();
+    w.key("status").value(names[static_cast<int>(status)]);
+    w.key("fingerprint").value(fingerprint);
+    w.key("created_at_ms").value(created_at_ms);
+    w.key("started_at_ms").value(started_at_ms);
+    w.key("attempt").value(attempt);
+    w.key("response").begin_array();
+    w.value(std::int64_t{response.status}).value(response.content_type).value(response.etag);
+    w.value(response.location).end_array();
+    w.end_object();
+    out.push_back('\n');
+    out += response.body;
+    return out;
   }
   bool can_passivate() const { return true; }
 
   void decode(const std::string& text) {
-    auto j = nlohmann::json::parse(text);
+    auto nl = text.find('\n');
+    auto j = nlohmann::json::parse(nl == std::string::npos ? std::string_view{text}
+                                                           : std::string_view{text}.substr(0, nl));
     auto s = j.at("status").get<std::string>();
     status = s == "running" ? record_status::running
                             : (s == "done" ? record_status::done : record_status::none);
@@ -49,7 +64,10 @@ struct idem_state : entity_base {
     r.at(1).get_to(response.content_type);
     r.at(2).get_to(response.etag);
     r.at(3).get_to(response.location);
-    r.at(4).get_to(response.body);
+    if (nl == std::string::npos)
+      r.at(4).get_to(response.body);
+    else
+      response.body.assign(text, nl + 1, std::string::npos);
   }
 
   /// Forgets a record past its retention.

@@ -6,6 +6,7 @@
 #include "actors/api/errors.hpp"
 #include "actors/api/idempotency_api.hpp"
 #include "actors/api/payment_api.hpp" // test_node.hpp uses it
+#include "persistence/writer.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -17,6 +18,7 @@
 
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace souk {
 namespace {
@@ -253,6 +255,45 @@ TEST_F(IdemActorTest, ADoneRecordReplaysAfterARestartInPlace) {
   // And again after a second restart (the replay itself wrote nothing it depends on).
   node.restart_in_place(10s);
   expect_same(begin(node, "k1", "fp").response, r);
+}
+
+TEST_F(IdemActorTest, TheStoredBodyIsKeptAsItIsAndARecordOfTheEarlierFormatStillReplays) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin(node, "k1", "fp").code, "new");
+  std::string body = "{\"id\":\"o1\",\n\"note\":\"line\\nbreak\"}";
+  body.push_back('\0');
+  body += "\n{\"tail\":1}";
+  ASSERT_TRUE(finish(node, "k1", "fp", created(body)));
+  // The snapshot: a JSON header line, then the body byte for byte (no escaping).
+  auto snap = node.store().load_snapshot("idem", "k1");
+  ASSERT_TRUE(snap.ok() && snap->has_value());
+  const auto& text = (*snap)->state;
+  auto nl = text.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  auto header = nlohmann::json::parse(text.substr(0, nl));
+  EXPECT_EQ(header.at("status"), "done");
+  EXPECT_EQ(header.at("response").size(), 4u);
+  EXPECT_EQ(text.substr(nl + 1), body);
+  node.restart_in_place(1s);
+  expect_same(begin(node, "k1", "fp").response, created(body));
+
+  // A record as souk wrote it before: one JSON object, the body inside it.
+  auto now = node.now_ms();
+  nlohmann::json old{{"status", "done"},
+                     {"fingerprint", "fp-old"},
+                     {"created_at_ms", now},
+                     {"started_at_ms", now},
+                     {"attempt", 1},
+                     {"response", {201, "application/json", "\"v1\"", "/v1/orders/o2", body}}};
+  persistence::write_request req;
+  req.ops.emplace_back(persistence::put_snapshot{{"idem", "k2", 1, 0, old.dump(), 0}});
+  ASSERT_TRUE(node.store().writer().submit(std::move(req)).ok());
+  node.store().writer().flush();
+  auto replay = begin(node, "k2", "fp-old");
+  EXPECT_EQ(replay.code, "done");
+  EXPECT_EQ(replay.response.body, body);
+  EXPECT_EQ(replay.response.location, "/v1/orders/o2");
+  EXPECT_EQ(begin(node, "k2", "other").code, "mismatch");
 }
 
 TEST_F(IdemActorTest, ARunningRecordBlocksRetriesAfterARestartUntilItsLeasePasses) {
