@@ -13,17 +13,12 @@ namespace {
 
 using namespace souk::persistence;
 using souk::test::make_snapshot;
+using souk::test::open_store;
 using souk::test::store_defaults;
 using souk::test::temp_dir;
 
 constexpr std::int64_t page_bytes = 4096; // SQLite's default page size
 constexpr std::int64_t frame_bytes = page_bytes + 24;
-
-std::unique_ptr<store> open_store(const std::string& dir, const souk::config::store_settings& s) {
-  auto opened = store::open(dir, s);
-  EXPECT_TRUE(opened.ok()) << opened.error().message;
-  return opened.ok() ? std::move(*opened) : nullptr;
-}
 
 std::string key_of(int i) {
   // Spread over the key space, as hashed order ids are: every write dirties its own pages.

@@ -14,19 +14,13 @@ namespace {
 
 using namespace souk::persistence;
 using souk::test::make_snapshot;
+using souk::test::open_store;
 using souk::test::put_and_wait;
 using souk::test::query_text;
 using souk::test::request_with_future;
 using souk::test::store_defaults;
 using souk::test::temp_dir;
 using souk::test::write_and_wait;
-
-std::unique_ptr<store> open_store(const std::string& dir,
-                                  const souk::config::store_settings& settings = store_defaults()) {
-  auto opened = store::open(dir, settings);
-  EXPECT_TRUE(opened.ok()) << to_string(opened.error().code) << ": " << opened.error().message;
-  return opened.ok() ? std::move(*opened) : nullptr;
-}
 
 TEST(StoreRoundTrip, PutThenLoadGivesBackEveryField) {
   temp_dir dir;

@@ -27,6 +27,15 @@ inline config::store_settings store_defaults() {
   return config::store_settings{};
 }
 
+/// Opens a store in `dir`; on failure records a test failure naming the error and returns null.
+inline std::unique_ptr<persistence::store>
+open_store(const std::string& dir, const config::store_settings& settings = store_defaults()) {
+  auto opened = persistence::store::open(dir, settings);
+  EXPECT_TRUE(opened.ok()) << persistence::to_string(opened.error().code) << ": "
+                           << opened.error().message;
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
 /// A snapshot with the given identity; `state` defaults to something derived from the version.
 inline persistence::snapshot make_snapshot(std::string kind, std::string key, std::int64_t version,
                                            std::int64_t epoch = 1, std::string state = {}) {
