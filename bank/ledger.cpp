@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS cancelled_orders(order_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS events(
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payment_id TEXT NOT NULL,
   order_id TEXT NOT NULL, status TEXT NOT NULL, amount INTEGER NOT NULL,
-  callback_url TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
+  callback_url TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+  refunded INTEGER NOT NULL DEFAULT -1);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
 
@@ -60,12 +61,14 @@ outcome failed(std::string code, payment p = {}) {
 } // namespace
 
 std::string event::body() const {
-  return json{{"event_id", event_id},
-              {"payment_id", payment_id},
-              {"order_id", order_id},
-              {"status", status},
-              {"amount", amount}}
-      .dump();
+  json j{{"event_id", event_id},
+         {"payment_id", payment_id},
+         {"order_id", order_id},
+         {"status", status},
+         {"amount", amount}};
+  if (refunded >= 0)
+    j["refunded"] = refunded;
+  return j.dump();
 }
 
 persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& path) {
@@ -78,6 +81,14 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
   for (auto sql :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000", schema})
     if (auto st = db.exec(sql); !st.ok())
+      return st;
+  // A bank file from before events carried the refunded total gets the column.
+  bool has_refunded = false;
+  if (auto cols = db.cached("SELECT 1 FROM pragma_table_info('events') WHERE name = 'refunded'"))
+    has_refunded = cols->step();
+  if (!has_refunded)
+    if (auto st = db.exec("ALTER TABLE events ADD COLUMN refunded INTEGER NOT NULL DEFAULT -1");
+        !st.ok())
       return st;
   std::unique_ptr<ledger> out{new ledger{std::move(db)}};
   auto checkpoint_db = persistence::connection::open(path, false);
@@ -216,7 +227,7 @@ std::string ledger::next_id(const char* prefix, const char* table) {
 status ledger::add_event(event& e) {
   e.event_id = next_id("ev_", "events");
   auto st = db_.cached("INSERT INTO events(id, payment_id, order_id, status, amount, "
-                       "callback_url) VALUES (?, ?, ?, ?, ?, ?)");
+                       "callback_url, refunded) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!st)
     return db_.last_error("prepare");
   st->bind(1, e.event_id)
@@ -224,7 +235,8 @@ status ledger::add_event(event& e) {
       .bind(3, e.order_id)
       .bind(4, e.status)
       .bind(5, e.amount)
-      .bind(6, e.callback_url);
+      .bind(6, e.callback_url)
+      .bind(7, e.refunded);
   st->step();
   return st->error();
 }
@@ -313,7 +325,7 @@ outcome ledger::refund(const std::string& payment_id, std::int64_t amount, const
       p->status = p->refunded >= p->captured ? "refunded" : "partially_refunded";
       if (!save(*p).ok())
         return failed("store_failed");
-      event e{"", p->payment_id, p->order_id, "refunded", part, p->callback_url};
+      event e{"", p->payment_id, p->order_id, "refunded", part, p->callback_url, p->refunded};
       if (!add_event(e).ok())
         return failed("store_failed");
       o.events.push_back(std::move(e));
@@ -378,11 +390,11 @@ outcome ledger::cancel_order(const std::string& order_id, const std::string& key
 
 std::vector<event> ledger::undelivered() {
   std::vector<event> out;
-  auto st = db_.cached("SELECT id, payment_id, order_id, status, amount, callback_url FROM events "
-                       "WHERE delivered = 0 ORDER BY seq");
+  auto st = db_.cached("SELECT id, payment_id, order_id, status, amount, callback_url, refunded "
+                       "FROM events WHERE delivered = 0 ORDER BY seq");
   while (st && st->step())
     out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_text(3),
-                   st->column_int(4), st->column_text(5)});
+                   st->column_int(4), st->column_text(5), st->column_int(6)});
   return out;
 }
 

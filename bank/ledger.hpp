@@ -35,8 +35,10 @@ struct event {
   std::string status; ///< captured, declined, refunded
   std::int64_t amount = 0;
   std::string callback_url;
+  std::int64_t refunded = -1; ///< refunded events: the payment's refunded total after it
 
-  /// The callback body: `{event_id, payment_id, order_id, status, amount}` (API.md).
+  /// The callback body: `{event_id, payment_id, order_id, status, amount}` (API.md), and
+  /// `refunded` (the total) on a refund.
   std::string body() const;
 };
 

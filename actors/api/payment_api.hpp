@@ -72,12 +72,15 @@ struct bank_event {
   std::string order_id;
   std::string status; ///< authorized, captured, declined, refunded
   std::int64_t amount = 0;
+  /// The payment's refunded total after this event (refunded events), -1 when the bank did not
+  /// say: a partial refund's callback and the refund's own answer then cannot count it twice.
+  std::int64_t refunded = -1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bank_event& x) {
   return f(caf::meta::type_name("bank_event"), x.event_id, x.payment_id, x.order_id, x.status,
-           x.amount);
+           x.amount, x.refunded);
 }
 
 } // namespace souk::actors

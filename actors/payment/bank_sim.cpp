@@ -58,7 +58,8 @@ payment_answer answer_of(const bank_payment& p) {
 
 void callback(self_t* self, const bank_payment& p, const std::string& status, std::int64_t amount) {
   auto& st = self->state;
-  bank_event ev{"ev_" + std::to_string(st.next_event++), p.id, p.order_id, status, amount};
+  bank_event ev{"ev_" + std::to_string(st.next_event++), p.id, p.order_id, status, amount,
+                status == "refunded" ? p.refunded : -1};
   auto copies = st.faults.duplicate_callbacks ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
     if (st.faults.callback_delay.count() > 0)

@@ -65,11 +65,12 @@ bool merge(payment_answer& p, const payment_answer& a) {
     p.redirect_url = a.redirect_url;
     changed = true;
   }
+  // Amounts only grow: a late notice of an earlier partial refund does not lower the total.
   if (rank(a.status) > rank(p.status) ||
-      (a.status == p.status && (a.captured != p.captured || a.refunded != p.refunded))) {
+      (a.status == p.status && (a.captured > p.captured || a.refunded > p.refunded))) {
     p.status = a.status;
-    p.captured = a.captured;
-    p.refunded = a.refunded;
+    p.captured = std::max(p.captured, a.captured);
+    p.refunded = std::max(p.refunded, a.refunded);
     changed = true;
   }
   return changed;
@@ -182,8 +183,9 @@ caf::behavior payment_actor(self_t* self, std::string order_id,
                          "", s.payment.captured, s.payment.refunded};
         if (ev.status == "captured")
           a.captured = ev.amount;
-        else if (ev.status == "refunded")
-          a.refunded = std::min(s.payment.captured, s.payment.refunded + ev.amount);
+        else if (ev.status == "refunded") // the total when the bank says it, else add the part
+          a.refunded = std::min(s.payment.captured,
+                                ev.refunded >= 0 ? ev.refunded : s.payment.refunded + ev.amount);
         if (ev.status == "refunded" && a.refunded < a.captured)
           a.status = "partially_refunded";
         bool changed = merge(s.payment, a);

@@ -78,6 +78,13 @@ void add_payment_routes(router& routes, std::string webhook_secret, bank_event_s
           return respond(validation_failed(
               "/amount", "amount must be a non-negative integer (minor units)", ctx.trace_id));
         ev.amount = amount->get<std::int64_t>();
+        if (auto total = body.find("refunded"); total != body.end()) {
+          if (!total->is_number_integer() || total->get<std::int64_t>() < 0)
+            return respond(validation_failed(
+                "/refunded", "refunded must be a non-negative integer (minor units)",
+                ctx.trace_id));
+          ev.refunded = total->get<std::int64_t>();
+        }
         auto trace = ctx.trace_id;
         auto order_id = ev.order_id;
         deliver(std::move(ev), [respond, trace, order_id](delivery_outcome out) {

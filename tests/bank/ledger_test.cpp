@@ -1,6 +1,7 @@
 // The simulated bank's books: one payment per order, idempotency by key, the 3-DS decision,
 // refunds and cancels, the callback outbox, and that all of it survives a reopen.
 #include "bank/ledger.hpp"
+#include "persistence/sqlite.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -144,6 +145,39 @@ TEST_F(LedgerTest, RefundsArePartialThenWholeAndIdempotentByKey) {
   EXPECT_EQ(rest.pay.refunded, 1000);
   EXPECT_EQ(rest.events.at(0).amount, 700);
   EXPECT_EQ(books_->find(id)->refunded, 1000);
+  // Each refund's callback carries the refunded total after it, also from the outbox: the
+  // receiver cannot count a refund twice (its answer and its callback both tell of it).
+  EXPECT_EQ(part.events[0].refunded, 300);
+  EXPECT_EQ(rest.events[0].refunded, 1000);
+  EXPECT_EQ(nlohmann::json::parse(rest.events[0].body())["refunded"], 1000);
+  std::vector<std::int64_t> totals;
+  for (auto& e : books_->undelivered())
+    if (e.status == "refunded")
+      totals.push_back(e.refunded);
+  EXPECT_EQ(totals, (std::vector<std::int64_t>{300, 1000}));
+}
+
+TEST_F(LedgerTest, ABankFileFromBeforeRefundTotalsIsUpgradedOnOpen) {
+  books_.reset();
+  auto path = tmp_ / "old-bank.db";
+  {
+    auto conn = persistence::connection::open(path, true);
+    ASSERT_TRUE(conn) << conn.error().message;
+    ASSERT_TRUE(
+        conn->exec("CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+                   "payment_id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL, "
+                   "amount INTEGER NOT NULL, callback_url TEXT NOT NULL, delivered INTEGER "
+                   "NOT NULL DEFAULT 0);"
+                   "INSERT INTO events(id, payment_id, order_id, status, amount, "
+                   "callback_url) VALUES ('ev_old', 'pay_x', 'o-x', 'refunded', 50, 'cb')")
+            .ok());
+  }
+  auto opened = ledger::open(path);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto owed = (*opened)->undelivered();
+  ASSERT_EQ(owed.size(), 1U);
+  EXPECT_EQ(owed[0].refunded, -1) << "an old event does not know the total";
+  EXPECT_FALSE(nlohmann::json::parse(owed[0].body()).contains("refunded"));
 }
 
 TEST_F(LedgerTest, APaymentNotCapturedIsNotRefunded) {

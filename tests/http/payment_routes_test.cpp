@@ -108,6 +108,18 @@ TEST_F(PaymentRoutesTest, ASignedCallbackIsDeliveredAndAnsweredOk) {
   EXPECT_EQ(delivered_[0].order_id, "o-1");
   EXPECT_EQ(delivered_[0].status, "captured");
   EXPECT_EQ(delivered_[0].amount, 12'900);
+  EXPECT_EQ(delivered_[0].refunded, -1) << "not a refund: no total";
+}
+
+TEST_F(PaymentRoutesTest, ARefundCallbackPassesTheRefundedTotalOn) {
+  auto refund = json::parse(event("ev_9"));
+  refund["status"] = "refunded";
+  refund["amount"] = 300;
+  refund["refunded"] = 1'300;
+  EXPECT_EQ(outcome(post_signed(refund.dump())).second, "ok");
+  ASSERT_EQ(delivered(), 1U);
+  EXPECT_EQ(delivered_[0].amount, 300);
+  EXPECT_EQ(delivered_[0].refunded, 1'300);
 }
 
 TEST_F(PaymentRoutesTest, ADuplicateEventIdIsAnswered200Duplicate) {
@@ -176,6 +188,13 @@ TEST_F(PaymentRoutesTest, AMalformedOrInvalidBodyIsRefused) {
   negative["amount"] = -1;
   EXPECT_EQ(outcome(post_signed(negative.dump())),
             (std::pair<int, std::string>{422, "validation_failed"}));
+  for (auto total : {json(-5), json("1300"), json(1.5)}) {
+    auto bad_total = json::parse(event("ev_1"));
+    bad_total["refunded"] = total;
+    r = post_signed(bad_total.dump());
+    EXPECT_EQ(outcome(r), (std::pair<int, std::string>{422, "validation_failed"})) << total;
+    EXPECT_EQ(json::parse(r->body)["errors"][0]["pointer"], "/refunded");
+  }
   EXPECT_EQ(delivered(), 0U);
   expect_still_healthy();
 }
