@@ -139,7 +139,8 @@ public:
   void order_cancel(const std::string& id, millis, callback<actors::order_answer> cb) override {
     cb({}, {"not_cancellable", "SHIPPED", order(id, "SHIPPED")});
   }
-  void order_return(const std::string& id, millis, callback<actors::order_answer> cb) override {
+  void order_return(const std::string& id, std::vector<actors::checkout_line>, std::string, millis,
+                    callback<actors::order_answer> cb) override {
     cb({}, {"", "RETURNED", order(id, "RETURNED")});
   }
   void user_create(actors::user_profile p, millis, callback<actors::user_answer> cb) override {

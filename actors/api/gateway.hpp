@@ -55,8 +55,10 @@ public:
                           callback<order_answer> cb) = 0;
   virtual void order_cancel(const std::string& order_id, millis deadline,
                             callback<order_answer> cb) = 0;
-  virtual void order_return(const std::string& order_id, millis deadline,
-                            callback<order_answer> cb) = 0;
+  /// Returns `lines` (sku and qty each; the other fields are not used) of a delivered order,
+  /// or with no lines every unit not returned yet; `reason` goes into the timeline.
+  virtual void order_return(const std::string& order_id, std::vector<checkout_line> lines,
+                            std::string reason, millis deadline, callback<order_answer> cb) = 0;
 
   // Users (kind "user").
   virtual void user_create(user_profile profile, millis deadline, callback<user_answer> cb) = 0;

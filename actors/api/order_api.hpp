@@ -23,6 +23,10 @@ using order_view_atom = caf::atom_constant<caf::atom("orderview")>;
 /// `(cancel_atom)` → `order_answer` once CANCELLED, or code not_cancellable.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 /// `(return_atom)` → `order_answer` once RETURNED, or code not_returnable.
+/// `(return_atom, std::vector<checkout_line> lines, std::string reason)` → `order_answer` once
+/// the return of `lines` (sku, qty; none: every unit not returned yet) is refunded and back on
+/// hand: RETURNED with the last unit, else still DELIVERED. Codes (`to_string(return_refusal)`):
+/// not_returnable, return_not_in_order, return_too_many_units, nothing_to_return.
 using return_atom = caf::atom_constant<caf::atom("return")>;
 /// Payment actor → order: `(payment_update_atom, payment_answer)` (one-way).
 using payment_update_atom = caf::atom_constant<caf::atom("payupdate")>;

@@ -24,6 +24,10 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 /// `(ship_atom, reservation_id)` → code.
 using ship_atom = caf::atom_constant<caf::atom("ship")>;
 /// `(restock_atom, reservation_id)` → code: a shipped reservation came back (a return).
+/// `(restock_atom, reservation_id, std::int64_t units, order_id, std::int64_t already_back,
+/// std::vector<allocation> parts)` → code: a return, perhaps partial; `units` counts every unit
+/// back so far, so a repeat is harmless; the rest recreates a reservation pruned since it
+/// shipped (`stock_ledger::return_to_stock`).
 using restock_atom = caf::atom_constant<caf::atom("restock")>;
 /// `(set_stock_atom, warehouse_id, on_hand)` → code (below_reserved, invalid_quantity).
 using set_stock_atom = caf::atom_constant<caf::atom("setstock")>;

@@ -336,8 +336,10 @@ public:
   void order_cancel(const std::string& id, millis d, callback<order_answer> cb) override {
     ask<order_answer>({"order", id}, d, std::move(cb), cancel_atom::value);
   }
-  void order_return(const std::string& id, millis d, callback<order_answer> cb) override {
-    ask<order_answer>({"order", id}, d, std::move(cb), return_atom::value);
+  void order_return(const std::string& id, std::vector<checkout_line> lines, std::string reason,
+                    millis d, callback<order_answer> cb) override {
+    ask<order_answer>({"order", id}, d, std::move(cb), return_atom::value, std::move(lines),
+                      std::move(reason));
   }
   void user_create(user_profile p, millis d, callback<user_answer> cb) override {
     auto key = p.id;

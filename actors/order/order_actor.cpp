@@ -85,8 +85,8 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
     else
       deliver_all(std::move(st.cancel_waiters), answer_of(m, "not_cancellable"));
   }
-  if (!st.return_waiters.empty() && m.status() == order_status::returned)
-    deliver_all(std::move(st.return_waiters), answer_of(m));
+  if (!st.return_waiters.empty() && m.phase() != saga_phase::returning)
+    deliver_all(std::move(st.return_waiters), answer_of(m)); // RETURNED, or DELIVERED (partial)
   // Buyers' event streams hear of a new status once it is durable.
   if (st.ctx->order_events && st.published != m.status()) {
     st.published = m.status();
@@ -206,9 +206,13 @@ void send_command(self_t* self, const saga_command& c) {
               ignore);
     break;
   case k::return_stock:
-    route("sku", c.target, caf::make_message(restock_atom::value, c.key))
-        .then(code_event([](order_state_machine& sm, std::size_t i, const std::string&,
-                            std::int64_t now) { return sm.on_restocked(i, now); }),
+    route("sku", c.target,
+          caf::make_message(restock_atom::value, c.key, c.qty, m.id(), m.lines()[line].returned,
+                            m.lines()[line].parts))
+        .then(code_event([units = c.qty](order_state_machine& sm, std::size_t i,
+                                         const std::string& code, std::int64_t now) {
+                return code.empty() ? sm.on_restocked(i, units, now) : std::vector<saga_command>{};
+              }),
               ignore);
     break;
   case k::create_payment:
@@ -360,6 +364,27 @@ caf::behavior order_actor(self_t* self, std::string order_id,
         std::vector<saga_command> cmds;
         if (!s.saga->request_return(s.ctx->now_ms(), cmds))
           return reply_when_durable(self, answer_of(*s.saga, "not_returnable"), false);
+        auto rp = self->make_response_promise();
+        s.return_waiters.push_back(rp);
+        settle(self, std::move(cmds), true);
+        return rp;
+      },
+      [self](return_atom, const std::vector<checkout_line>& lines,
+             const std::string& reason) -> caf::result<order_answer> {
+        auto& s = self->state;
+        ++s.routed;
+        if (!s.saga)
+          return order_answer{"unknown_entity", "", ""};
+        std::map<std::string, std::int64_t> units; // no lines: every unit not returned yet
+        for (auto& l : lines)
+          units[l.sku] += l.qty;
+        if (lines.empty())
+          for (auto& l : s.saga->lines())
+            units[l.sku] += l.qty - l.to_return;
+        std::vector<saga_command> cmds;
+        auto refusal = s.saga->request_return(s.ctx->now_ms(), units, reason, cmds);
+        if (refusal != return_refusal::none)
+          return reply_when_durable(self, answer_of(*s.saga, to_string(refusal)), false);
         auto rp = self->make_response_promise();
         s.return_waiters.push_back(rp);
         settle(self, std::move(cmds), true);

@@ -76,6 +76,12 @@ std::optional<order_status> order_status_from(const std::string& text) {
   return std::nullopt;
 }
 
+const char* to_string(return_refusal x) {
+  static constexpr const char* names[] = {"", "not_returnable", "return_not_in_order",
+                                          "return_too_many_units", "nothing_to_return"};
+  return names[static_cast<int>(x)];
+}
+
 const char* to_string(saga_phase x) {
   return phase_names[static_cast<int>(x)];
 }
@@ -178,8 +184,7 @@ std::vector<saga_command> order_state_machine::outstanding() const {
       return;
     auto captured = payment_.status == "captured" || payment_.status == "partially_refunded";
     if (captured)
-      out.push_back(cmd{cmd::kind::refund_payment, 0, payment_.id,
-                        id_ + (phase_ == saga_phase::returning ? ":return" : ":refund"),
+      out.push_back(cmd{cmd::kind::refund_payment, 0, payment_.id, id_ + ":refund",
                         payment_.captured - payment_.refunded, 0});
     else
       out.push_back(cmd{cmd::kind::cancel_payment, 0, payment_.id, id_ + ":cancel", 0, 0});
@@ -224,8 +229,16 @@ std::vector<saga_command> order_state_machine::outstanding() const {
         cmd::kind::release);
     break;
   case saga_phase::returning:
-    payment_compensation();
-    each_line([](const order_line& l) { return !l.restocked; }, cmd::kind::return_stock);
+    // Each return refunds its own units' price under its own key (the first keeps the key of
+    // the whole-order return it once was); the bank answers a repeat by the key.
+    if (!payment_.settled && payment_.refunded < return_refund_)
+      out.push_back(cmd{cmd::kind::refund_payment, 0, payment_.id,
+                        id_ + ":return" + (returns_ > 1 ? ":" + std::to_string(returns_) : ""),
+                        return_refund_ - payment_.refunded, 0});
+    for (std::size_t i = 0; i < lines_.size(); ++i)
+      if (lines_[i].returned < lines_[i].to_return)
+        out.push_back(cmd{cmd::kind::return_stock, i, lines_[i].sku, lines_[i].reservation_id,
+                          lines_[i].to_return, 0});
     break;
   case saga_phase::awaiting_payment:
   case saga_phase::done:
@@ -370,13 +383,21 @@ std::vector<saga_command> order_state_machine::advance(std::int64_t now_ms) {
     if (!outstanding().empty())
       return out;
     auto before = status_;
-    status_ = phase_ == saga_phase::returning ? order_status::returned : target_;
+    auto all_back = std::all_of(lines_.begin(), lines_.end(),
+                                [](const order_line& l) { return l.returned >= l.qty; });
+    if (phase_ == saga_phase::returning)
+      status_ = all_back ? order_status::returned : order_status::delivered;
+    else
+      status_ = target_;
     if (status_ == order_status::cancelled)
       cancel_outcome_ = true;
     phase_ = saga_phase::done;
     deadline_ms_ = 0;
     stuck_ = false;
-    note(now_ms, std::string{"saga ended "} + to_string(status_));
+    if (status_ == order_status::delivered)
+      note(now_ms, "return " + std::to_string(returns_) + " done: refunded and back on hand");
+    else
+      note(now_ms, std::string{"saga ended "} + to_string(status_));
     if (status_ != before)
       out = publish(("order." + lower(to_string(status_))).c_str());
     return out;
@@ -501,10 +522,23 @@ std::vector<saga_command> order_state_machine::on_shipped(std::size_t line, std:
 }
 
 std::vector<saga_command> order_state_machine::on_restocked(std::size_t line, std::int64_t now_ms) {
-  if (line >= lines_.size() || lines_[line].restocked)
+  if (line >= lines_.size())
     return {};
-  lines_[line].restocked = true;
-  note(now_ms, "line " + std::to_string(line) + " back on hand");
+  return on_restocked(line, lines_[line].to_return, now_ms);
+}
+
+std::vector<saga_command> order_state_machine::on_restocked(std::size_t line, std::int64_t units,
+                                                            std::int64_t now_ms) {
+  if (line >= lines_.size())
+    return {};
+  auto& l = lines_[line];
+  units = std::min(units, l.to_return);
+  if (units <= l.returned)
+    return {}; // a late answer to an earlier return, or a repeat
+  l.returned = units;
+  l.restocked = l.returned >= l.qty;
+  note(now_ms, "line " + std::to_string(line) + " back on hand: " + std::to_string(l.returned) +
+                   " of " + std::to_string(l.qty) + " units");
   return phase_ == saga_phase::returning ? advance(now_ms) : std::vector<saga_command>{};
 }
 
@@ -546,13 +580,14 @@ std::vector<saga_command> order_state_machine::on_payment_status(const std::stri
   auto rank = payment_rank(status);
   if (rank == 0)
     return {};
-  bool newer = rank > payment_rank(payment_.status) ||
-               (status == payment_.status &&
-                (captured != payment_.captured || refunded != payment_.refunded));
+  // Amounts only grow: a late notice of an earlier partial refund changes nothing.
+  bool newer =
+      rank > payment_rank(payment_.status) ||
+      (status == payment_.status && (captured > payment_.captured || refunded > payment_.refunded));
   if (newer) {
     payment_.status = status;
-    payment_.captured = captured;
-    payment_.refunded = refunded;
+    payment_.captured = std::max(payment_.captured, captured);
+    payment_.refunded = std::max(payment_.refunded, refunded);
     note(now_ms, "payment " + status);
   }
   switch (phase_) {
@@ -576,9 +611,12 @@ std::vector<saga_command> order_state_machine::on_payment_status(const std::stri
     return {};
   case saga_phase::compensating:
   case saga_phase::returning: {
-    auto done = payment_.status == "declined" || payment_.status == "cancelled" ||
-                payment_.status == "refunded" ||
-                (payment_.status == "partially_refunded" && payment_.refunded >= payment_.captured);
+    auto done = phase_ == saga_phase::returning
+                    ? payment_.status == "refunded" || payment_.refunded >= return_refund_
+                    : payment_.status == "declined" || payment_.status == "cancelled" ||
+                          payment_.status == "refunded" ||
+                          (payment_.status == "partially_refunded" &&
+                           payment_.refunded >= payment_.captured);
     if (done && !payment_.settled) {
       payment_.settled = true;
       return advance(now_ms);
@@ -721,12 +759,54 @@ bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_c
 }
 
 bool order_state_machine::request_return(std::int64_t now_ms, std::vector<saga_command>& out) {
+  std::map<std::string, std::int64_t> rest;
+  for (auto& l : lines_)
+    rest[l.sku] += l.qty - l.to_return;
+  return request_return(now_ms, rest, "", out) == return_refusal::none;
+}
+
+return_refusal order_state_machine::request_return(std::int64_t now_ms,
+                                                   const std::map<std::string, std::int64_t>& units,
+                                                   const std::string& reason,
+                                                   std::vector<saga_command>& out) {
   if (status_ != order_status::delivered || phase_ != saga_phase::done)
-    return false;
-  payment_.settled = false;
-  enter(saga_phase::returning, now_ms, "buyer returns the order");
+    return return_refusal::not_returnable;
+  // Units by line; a SKU on several lines fills them in order.
+  std::vector<std::int64_t> add(lines_.size(), 0);
+  for (auto& [sku, n] : units) {
+    if (std::none_of(lines_.begin(), lines_.end(),
+                     [&sku = sku](const order_line& l) { return l.sku == sku; }))
+      return return_refusal::not_in_order;
+    auto left = n;
+    for (std::size_t i = 0; i < lines_.size() && left > 0; ++i) {
+      if (lines_[i].sku != sku)
+        continue;
+      add[i] = std::min(left, lines_[i].qty - lines_[i].to_return);
+      left -= add[i];
+    }
+    if (left > 0)
+      return return_refusal::too_many_units;
+  }
+  std::int64_t amount = 0;
+  std::string what;
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (add[i] <= 0)
+      continue;
+    amount += add[i] * lines_[i].unit_price;
+    what += (what.empty() ? "" : ", ") + std::to_string(add[i]) + " x " + lines_[i].sku;
+  }
+  if (what.empty())
+    return return_refusal::nothing;
+  for (std::size_t i = 0; i < lines_.size(); ++i)
+    lines_[i].to_return += std::max<std::int64_t>(add[i], 0);
+  ++returns_;
+  return_refund_ += amount;
+  payment_.settled = payment_.refunded >= return_refund_;
+  enter(saga_phase::returning, now_ms,
+        "buyer returns " + what + " (refund " + std::to_string(amount) + " " + currency_ + ")" +
+            (reason.empty() ? "" : ": " + reason));
   out = outstanding();
-  return true;
+  return return_refusal::none;
 }
 
 std::vector<saga_command> order_state_machine::retry(std::int64_t now_ms) {
@@ -810,6 +890,7 @@ std::string order_state_machine::view_text() const {
     write_parts(w, l.parts);
     if (l.short_of_stock)
       w.key("available").value(l.available);
+    w.key("returned").value(l.returned).key("returning").value(l.to_return - l.returned);
     w.end_object();
   }
   w.end_array();
@@ -874,9 +955,12 @@ std::string order_state_machine::encode() const {
     w.key("flags").begin_array().value(l.reserved).value(l.short_of_stock).value(l.confirmed);
     w.value(l.released).value(l.shipped).value(l.restocked).end_array();
     w.key("available").value(l.available);
+    if (l.to_return != 0)
+      w.key("return").begin_array().value(l.to_return).value(l.returned).end_array();
     w.end_object();
   }
   w.end_array();
+  w.key("returns").value(std::int64_t{returns_}).key("return_refund").value(return_refund_);
   w.key("shipping").begin_array().value(shipping_.region).value(shipping_.city);
   w.value(shipping_.address).end_array();
   w.key("currency").value(currency_).key("status").value(to_string(status_));
@@ -953,6 +1037,14 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
     l.shipped = f.at(4).get<bool>();
     l.restocked = f.at(5).get<bool>();
     x.at("available").get_to(l.available);
+    if (auto r = x.find("return"); r != x.end()) {
+      r->at(0).get_to(l.to_return);
+      r->at(1).get_to(l.returned);
+    } else if (l.restocked) { // a whole-order return, before partial returns
+      l.to_return = l.returned = l.qty;
+    }
+    if (l.to_return < 0 || l.to_return > l.qty || l.returned < 0 || l.returned > l.to_return)
+      throw nlohmann::json::other_error::create(501, "returned units out of range", &x);
     m.lines_.push_back(std::move(l));
   }
   auto& s = j.at("shipping");
@@ -991,6 +1083,16 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
   p.at("captured").get_to(m.payment_.captured);
   p.at("refunded").get_to(m.payment_.refunded);
   p.at("settled").get_to(m.payment_.settled);
+  if (j.contains("returns")) {
+    j.at("returns").get_to(m.returns_);
+    j.at("return_refund").get_to(m.return_refund_);
+  } else if (m.phase_ == saga_phase::returning || m.status_ == order_status::returned) {
+    // A whole-order return started before partial returns: every unit, the whole capture.
+    m.returns_ = 1;
+    m.return_refund_ = m.payment_.captured;
+    for (auto& l : m.lines_)
+      l.to_return = l.qty;
+  }
   for (auto& [wh, x] : j.at("picks").items())
     m.picks_[wh] = {x.at("stage").get<std::string>(), x.at("ack").get<bool>()};
   for (auto& t : j.at("timeline"))

@@ -74,8 +74,23 @@ struct order_line {
   bool confirmed = false;        ///< hold turned into a paid reservation
   bool released = false;         ///< compensation acknowledged
   bool shipped = false;          ///< left the warehouse (stock acknowledged)
-  bool restocked = false;        ///< returned units back on hand (stock acknowledged)
+  bool restocked = false;        ///< every unit returned and back on hand (stock acknowledged)
+  std::int64_t to_return = 0;    ///< units the buyer's returns asked back, in all
+  std::int64_t returned = 0;     ///< units back on hand, in all (stock acknowledged)
 };
+
+/// Why `order_state_machine::request_return` refused a return (none: it started).
+enum class return_refusal {
+  none,
+  not_returnable, ///< not DELIVERED, or a return is still in progress
+  not_in_order,   ///< a SKU the order does not have
+  too_many_units, ///< more units of a line than were delivered and not yet returned
+  nothing,        ///< no units asked for (every unit is back already, or all quantities 0)
+};
+
+/// not_returnable, return_not_in_order, return_too_many_units, nothing_to_return ("" for none):
+/// the problem codes of the HTTP edge.
+const char* to_string(return_refusal x);
 
 struct shipping_address {
   std::string region;
@@ -117,7 +132,7 @@ struct saga_command {
     release,        ///< line: release reservation `key` at SKU `target`
     confirm,        ///< line: confirm reservation `key` at SKU `target`
     ship,           ///< line: reservation `key` left the warehouse
-    return_stock,   ///< line: reservation `key` came back
+    return_stock,   ///< line: `qty` units of reservation `key` are back in all
     create_payment, ///< `amount` under `key`
     cancel_payment, ///< cancel the pending payment, answering its status (key)
     refund_payment, ///< refund `amount` under `key`
@@ -168,6 +183,10 @@ public:
   /// `ok` false: the hold was gone (expired at the SKU) — the paid order must be compensated.
   std::vector<saga_command> on_confirmed(std::size_t line, bool ok, std::int64_t now_ms);
   std::vector<saga_command> on_shipped(std::size_t line, std::int64_t now_ms);
+  /// `units` of the line are back on hand in all (the stock's answer to return_stock; a late
+  /// answer to an earlier return carries fewer and changes nothing). Without `units`: the units
+  /// asked back so far.
+  std::vector<saga_command> on_restocked(std::size_t line, std::int64_t units, std::int64_t now_ms);
   std::vector<saga_command> on_restocked(std::size_t line, std::int64_t now_ms);
 
   std::vector<saga_command> on_payment_created(const std::string& payment_id,
@@ -204,8 +223,17 @@ public:
 
   /// The buyer cancels. Refused (returns false, no commands) once shipped or ended.
   bool request_cancel(std::int64_t now_ms, std::vector<saga_command>& out);
-  /// The buyer returns a delivered order. Refused (false) unless DELIVERED.
+  /// The buyer returns every unit of a delivered order not returned yet. Refused (false)
+  /// unless DELIVERED with no return in progress.
   bool request_return(std::int64_t now_ms, std::vector<saga_command>& out);
+  /// The buyer returns some units (a partial return): `units` by SKU, each at most what was
+  /// delivered and not returned yet. The return refunds their price and puts them back on hand
+  /// at their warehouses; the order stays DELIVERED until its last unit comes back, then it is
+  /// RETURNED. `reason` goes into the timeline. Several returns may follow one another, not
+  /// overlap.
+  return_refusal request_return(std::int64_t now_ms,
+                                const std::map<std::string, std::int64_t>& units,
+                                const std::string& reason, std::vector<saga_command>& out);
 
   /// Operator: send the current step's outstanding commands again now (a stuck saga).
   std::vector<saga_command> retry(std::int64_t now_ms);
@@ -226,6 +254,11 @@ public:
   /// True when a step failed `max_attempts` times and is still being retried (ops should look).
   bool stuck() const { return stuck_; }
   const std::vector<order_line>& lines() const { return lines_; }
+  /// Returns requested so far (a return in progress counts).
+  int returns() const { return returns_; }
+  /// What the returns refund in all (minor units); the refunds of a failed or cancelled order
+  /// are not in it.
+  std::int64_t return_refund_due() const { return return_refund_; }
   const payment_info& payment() const { return payment_; }
   const std::map<std::string, pick_info>& picks() const { return picks_; }
   const std::vector<timeline_entry>& timeline() const { return timeline_; }
@@ -292,6 +325,8 @@ private:
   std::optional<bool> cancel_outcome_;
   order_status resume_status_ = order_status::paid; ///< where a refused cancel goes back to
   int pick_generation_ = 0; ///< pick lists handed out again after a refused cancel get a new key
+  int returns_ = 0;         ///< returns requested (the refund key of each is numbered)
+  std::int64_t return_refund_ = 0; ///< what all returns refund, in all
   payment_info payment_;
   std::map<std::string, pick_info> picks_;
   std::vector<timeline_entry> timeline_;

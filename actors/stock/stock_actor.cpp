@@ -163,6 +163,13 @@ caf::behavior stock_actor(self_t* self, std::string sku,
         return apply(self, id,
                      [&](stock_ledger& l, std::int64_t now) { return l.return_to_stock(id, now); });
       },
+      [self](restock_atom, const std::string& id, std::int64_t units, const std::string& order_id,
+             std::int64_t already_back, const std::vector<allocation>& parts) {
+        return apply(self, id, [&](stock_ledger& l, std::int64_t now) {
+          stock_ledger::pruned_reservation pruned{order_id, parts, already_back};
+          return l.return_to_stock(id, units, now, &pruned);
+        });
+      },
       [self](set_stock_atom, const std::string& warehouse_id, std::int64_t on_hand) {
         return apply(self, "", [&](stock_ledger& l, std::int64_t) {
           return l.set_on_hand(warehouse_id, on_hand);

@@ -95,8 +95,10 @@ const char* to_string(ledger_error x) {
 
 std::int64_t reservation::qty() const {
   std::int64_t total = 0;
-  for (const auto& p : parts)
-    total += p.qty;
+  for (const auto& p : parts) // saturating: a snapshot being loaded is not checked yet
+    if (!add_to(total, p.qty))
+      return p.qty > 0 ? std::numeric_limits<std::int64_t>::max()
+                       : std::numeric_limits<std::int64_t>::min();
   return total;
 }
 
@@ -245,16 +247,57 @@ ledger_error stock_ledger::return_to_stock(const std::string& id, std::int64_t n
   auto it = reservations_.find(id);
   if (it == reservations_.end())
     return ledger_error::unknown_reservation;
+  return return_to_stock(id, it->second.qty(), now_ms);
+}
+
+ledger_error stock_ledger::return_to_stock(const std::string& id, std::int64_t units,
+                                           std::int64_t now_ms, const pruned_reservation* pruned) {
+  auto it = reservations_.find(id);
+  if (it == reservations_.end()) {
+    if (!pruned)
+      return ledger_error::unknown_reservation;
+    reservation r;
+    r.id = id;
+    r.order_id = pruned->order_id;
+    r.parts = pruned->parts;
+    r.state = hold_state::shipped;
+    r.returned = pruned->already_back;
+    r.changed_at_ms = now_ms;
+    auto parts_ok = !r.parts.empty() &&
+                    std::all_of(r.parts.begin(), r.parts.end(), [](auto& p) { return p.qty > 0; });
+    auto coming = units - r.returned;
+    if (units <= 0 || !parts_ok || units > r.qty() || r.returned < 0)
+      return units <= 0 ? ledger_error::invalid_quantity : ledger_error::wrong_state;
+    if (coming <= 0)
+      return ledger_error::none; // nothing more comes back: no record needed
+    if (coming > sold_)
+      return ledger_error::wrong_state;
+    it = reservations_.emplace(id, std::move(r)).first;
+  }
   auto& r = it->second;
+  if (units <= 0 || units > r.qty())
+    return ledger_error::invalid_quantity;
   if (r.state == hold_state::returned)
     return ledger_error::none;
   if (r.state != hold_state::shipped)
     return ledger_error::wrong_state;
+  if (units <= r.returned)
+    return ledger_error::none; // a repeated or late call: those units are back already
+  // Part p covers the reservation's units [first, first + p.qty); units [returned, units) come
+  // back now.
+  std::int64_t first = 0;
   for (const auto& p : r.parts) {
-    warehouses_[p.warehouse_id].on_hand += p.qty;
-    sold_ -= p.qty;
+    auto from = std::max(first, r.returned);
+    auto to = std::min(first + p.qty, units);
+    if (to > from) {
+      warehouses_[p.warehouse_id].on_hand += to - from;
+      sold_ -= to - from;
+    }
+    first += p.qty;
   }
-  r.state = hold_state::returned;
+  r.returned = units;
+  if (units == r.qty())
+    r.state = hold_state::returned;
   r.changed_at_ms = now_ms;
   touched(id);
   return ledger_error::none;
@@ -330,6 +373,11 @@ std::string stock_ledger::check() const {
     for (const auto& p : r.parts)
       if (p.qty <= 0)
         return "reservation \"" + key + "\" has a part with quantity " + std::to_string(p.qty);
+    auto partly_back = r.state == hold_state::shipped && r.returned < r.qty();
+    if (r.returned < 0 || (r.returned != 0 && !partly_back && r.state != hold_state::returned) ||
+        (r.state == hold_state::returned && r.returned != r.qty()))
+      return "reservation \"" + key + "\" is " + to_string(r.state) + " with " +
+             std::to_string(r.returned) + " of " + std::to_string(r.qty()) + " units returned";
     if (!is_live(r.state))
       continue;
     if (r.parts.empty())
@@ -376,7 +424,10 @@ std::string stock_ledger::reservation_text(const reservation& r) {
     w.begin_object().key("warehouse_id").value(p.warehouse_id).key("qty").value(p.qty).end_object();
   w.end_array();
   w.key("state").value(to_string(r.state)).key("expires_at_ms").value(r.expires_at_ms);
-  w.key("changed_at_ms").value(r.changed_at_ms).end_object();
+  w.key("changed_at_ms").value(r.changed_at_ms);
+  if (r.state == hold_state::shipped && r.returned != 0) // only a partial return has a count
+    w.key("returned").value(r.returned);
+  w.end_object();
   return out;
 }
 
@@ -439,6 +490,10 @@ stock_ledger stock_ledger::load(const nlohmann::json& j, const nlohmann::json* e
     r.state = state_from(rj);
     r.expires_at_ms = int_at(rj, "expires_at_ms");
     r.changed_at_ms = int_at(rj, "changed_at_ms");
+    if (r.state == hold_state::returned)
+      r.returned = r.qty();
+    else if (rj.contains("returned"))
+      r.returned = int_at(rj, "returned");
     auto id = r.id;
     if (!l.reservations_.emplace(id, std::move(r)).second)
       malformed(rj, "duplicate reservation \"" + id + "\"");

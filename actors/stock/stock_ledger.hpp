@@ -19,7 +19,7 @@ enum class hold_state {
   held,      ///< unpaid, expires at `expires_at_ms`
   confirmed, ///< paid, no expiry, still on hand until shipped
   shipped,   ///< left the warehouse: removed from on_hand and reserved, counted as sold
-  returned,  ///< shipped, then came back: added to on_hand again
+  returned,  ///< shipped, then came back (every unit): added to on_hand again
   released,  ///< given back before shipping (cancel, failed saga, or a release of an unknown id)
   expired,   ///< a hold whose time ran out unpaid
 };
@@ -35,6 +35,9 @@ struct reservation {
   hold_state state = hold_state::held;
   std::int64_t expires_at_ms = 0; ///< Unix ms; meaningful while `held`
   std::int64_t changed_at_ms = 0; ///< Unix ms of the last state change (for pruning tombstones)
+  /// Units of a shipped reservation that came back so far (a partial return keeps it shipped;
+  /// the last unit makes it returned). They go back to the parts in order, nearest first.
+  std::int64_t returned = 0;
 
   std::int64_t qty() const;
 };
@@ -116,6 +119,24 @@ public:
   /// A shipped reservation came back (a return): its units are on hand again in the warehouses
   /// they left. Idempotent on returned. Errors: unknown_reservation, wrong_state.
   ledger_error return_to_stock(const std::string& id, std::int64_t now_ms);
+  /// A partial return: `units` is how many units of the reservation have come back in all, so
+  /// far (not this return's share), which makes a repeated or late call harmless: only units
+  /// past those already back are added, to the parts in order (nearest first). The reservation
+  /// becomes returned with its last unit. Errors: unknown_reservation, wrong_state (not
+  /// shipped), invalid_quantity (`units` not in 1..qty).
+  ///
+  /// A shipped reservation is a tombstone and is pruned like one, long before a buyer may return
+  /// it. `pruned`, when given, is what the caller (the order) knows of it: the reservation is
+  /// then recreated as shipped with `already_back` units returned, and the return goes on from
+  /// there. Refused (wrong_state) when those facts do not fit: no parts, fewer units than asked,
+  /// or more coming back than this SKU ever sold.
+  struct pruned_reservation {
+    std::string order_id;
+    std::vector<allocation> parts;
+    std::int64_t already_back = 0; ///< units the order knows are back from earlier returns
+  };
+  ledger_error return_to_stock(const std::string& id, std::int64_t units, std::int64_t now_ms,
+                               const pruned_reservation* pruned = nullptr);
 
   /// Expires every held reservation with `expires_at_ms <= now_ms`; returns their ids.
   std::vector<std::string> expire(std::int64_t now_ms);

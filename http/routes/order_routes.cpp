@@ -134,6 +134,10 @@ void act_on_owned(std::shared_ptr<const client_env> env, const std::string& id,
                           });
 }
 
+/// Bounds of a return's body.
+constexpr std::size_t max_return_lines = 100;
+constexpr std::size_t max_return_reason = 500;
+
 /// A cancel or return answer: 200 with the order, 409 with the refusal, 404 when unknown.
 actors::entity_gateway::callback<actors::order_answer>
 change_reply(responder respond, std::string trace, std::string refusal_detail) {
@@ -149,6 +153,24 @@ change_reply(responder respond, std::string trace, std::string refusal_detail) {
           make_problem(409, a.code, refusal_detail + " (the order is " + a.status + ")", trace));
     else
       respond(json_text(200, std::move(a.body)));
+  };
+}
+
+/// A return's answer: 200 with the order (RETURNED, or DELIVERED after a partial return), 422
+/// for lines the order cannot take back, 409 when it cannot be returned now.
+actors::entity_gateway::callback<actors::order_answer> return_reply(responder respond,
+                                                                    std::string trace) {
+  auto refused =
+      change_reply(respond, trace, "only a delivered order can be returned, one return at a time");
+  return [respond = std::move(respond), trace = std::move(trace),
+          refused = std::move(refused)](actors::call_status st, actors::order_answer a) mutable {
+    if (st.ok() && a.code == "return_not_in_order")
+      respond(make_problem(422, a.code, "a returned sku is not in the order", trace));
+    else if (st.ok() && a.code == "return_too_many_units")
+      respond(
+          make_problem(422, a.code, "more units than were delivered and not returned yet", trace));
+    else
+      refused(st, std::move(a));
   };
 }
 
@@ -357,60 +379,64 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
           respond(invalid("/lines", "lines must be an array of {sku, qty}", ctx.trace_id));
           return;
         }
+        // `lines`: the units to return, [{sku, qty}]; none (or absent) returns every unit not
+        // returned yet. Checked against the order by the order itself.
+        std::vector<actors::checkout_line> lines;
+        if (body->contains("lines")) {
+          auto& list = (*body)["lines"];
+          if (list.size() > max_return_lines) {
+            respond(invalid("/lines",
+                            "at most " + std::to_string(max_return_lines) + " lines in one return",
+                            ctx.trace_id));
+            return;
+          }
+          for (std::size_t i = 0; i < list.size(); ++i) {
+            auto at = "/lines/" + std::to_string(i);
+            auto& l = list[i];
+            if (!l.is_object() || !l.contains("sku") || !l["sku"].is_string() ||
+                !l.contains("qty") || !l["qty"].is_number_integer()) {
+              respond(invalid(at, "each line must be {sku: string, qty: integer}", ctx.trace_id));
+              return;
+            }
+            if (refuse_unknown_members(l, {"sku", "qty"}, ctx.trace_id, respond, at))
+              return;
+            auto qty = l["qty"].get<std::int64_t>();
+            if (qty < 1 || qty > env->max_qty_per_line) {
+              respond(invalid(at + "/qty",
+                              "qty must be between 1 and " + std::to_string(env->max_qty_per_line),
+                              ctx.trace_id));
+              return;
+            }
+            actors::checkout_line line;
+            line.sku = l["sku"].get<std::string>();
+            line.qty = qty;
+            lines.push_back(std::move(line));
+          }
+        }
+        std::string reason;
+        if (body->contains("reason")) {
+          auto& r = (*body)["reason"];
+          if (!r.is_string() || r.get_ref<const std::string&>().size() > max_return_reason) {
+            respond(invalid("/reason",
+                            "reason must be a string of at most " +
+                                std::to_string(max_return_reason) + " bytes",
+                            ctx.trace_id));
+            return;
+          }
+          reason = r.get<std::string>();
+        }
         auto id = ctx.params.at("id");
         auto subject = who->subject;
         auto trace = ctx.trace_id;
-        // Only whole orders are returned for now: `lines`, when given, must name every line with
-        // its full quantity (checked against the order before the return starts).
-        auto lines = body->value("lines", json::array());
         idempotent(
             ctx, env, subject, false,
-            [env, id, subject, trace, lines](const std::string&, responder reply) {
-              act_on_owned(
-                  env, id, subject, trace, std::move(reply), [env, id, trace, lines](responder r) {
-                    if (lines.empty()) {
-                      env->gateway->order_return(
-                          id, env->checkout_deadline,
-                          change_reply(std::move(r), trace,
-                                       "only a delivered order can be returned"));
-                      return;
-                    }
-                    env->gateway->order_view(
-                        id, env->call_deadline,
-                        [env, id, trace, lines, r = std::move(r)](actors::call_status st,
-                                                                  actors::order_answer a) mutable {
-                          if (!st.ok()) {
-                            r(gateway_problem(st, trace));
-                            return;
-                          }
-                          auto order = json::parse(a.body, nullptr, false);
-                          std::map<std::string, std::int64_t> want;
-                          for (auto& l : lines) {
-                            if (!l.is_object() || !l.contains("sku") || !l["sku"].is_string() ||
-                                !l.contains("qty") || !l["qty"].is_number_integer()) {
-                              r(invalid("/lines", "each line must be {sku, qty}", trace));
-                              return;
-                            }
-                            want[l["sku"].get<std::string>()] += l["qty"].get<std::int64_t>();
-                          }
-                          std::map<std::string, std::int64_t> have;
-                          if (order.is_object())
-                            for (auto& l : order.value("lines", json::array()))
-                              have[l.value("sku", "")] += l.value("qty", std::int64_t{0});
-                          if (want != have) {
-                            r(make_problem(
-                                422, "partial_return_unsupported",
-                                "a return covers the whole order: list every line with its "
-                                "full quantity, or send no lines",
-                                trace));
-                            return;
-                          }
-                          env->gateway->order_return(
-                              id, env->checkout_deadline,
-                              change_reply(std::move(r), trace,
-                                           "only a delivered order can be returned"));
-                        });
-                  });
+            [env, id, subject, trace, lines = std::move(lines),
+             reason = std::move(reason)](const std::string&, responder reply) {
+              act_on_owned(env, id, subject, trace, std::move(reply),
+                           [env, id, trace, lines, reason](responder r) {
+                             env->gateway->order_return(id, lines, reason, env->checkout_deadline,
+                                                        return_reply(std::move(r), trace));
+                           });
             },
             std::move(respond));
       });

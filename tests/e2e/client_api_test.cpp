@@ -491,7 +491,36 @@ TEST_F(ClientApiLifecycleTest, RegisterLoginBuyPayDeliverAndReturn) {
   // Delivered: no cancel any more, but a return.
   auto cancel = call("POST", "/v1/orders/" + order_id + "/cancel", {}, token);
   EXPECT_TRUE(is_problem(cancel, 409, "not_cancellable"));
-  auto returned = call("POST", "/v1/orders/" + order_id + "/return", {}, token);
+  auto return_path = "/v1/orders/" + order_id + "/return";
+  // Returns the order cannot take: a SKU it does not have, more units than it delivered, and a
+  // quantity that is not one. Each is refused and changes nothing.
+  auto returning = [&](const std::string& sku, std::int64_t qty) {
+    return call(
+        "POST", return_path,
+        json{{"lines", json::array({{{"sku", sku}, {"qty", qty}}})}, {"reason", "e2e"}}.dump(),
+        token);
+  };
+  EXPECT_TRUE(is_problem(returning("no-such-sku", 1), 422, "return_not_in_order"));
+  EXPECT_TRUE(is_problem(returning(pick->sku, 3), 422, "return_too_many_units"));
+  EXPECT_TRUE(is_problem(returning(pick->sku, 0), 422, "validation_failed"));
+  EXPECT_TRUE(is_problem(call("POST", return_path, R"({"lines":[{"sku":1,"qty":1}]})", token), 422,
+                         "validation_failed"));
+
+  // A partial return: one of the two units. Refunded and back on the shelf; the order stays
+  // DELIVERED with the line's returned count.
+  auto partly = returning(pick->sku, 1);
+  ASSERT_EQ(partly.status, 200) << partly.body << "\n" << node().log_tail();
+  auto part = parse(partly.body);
+  EXPECT_EQ(part.value("status", ""), "DELIVERED") << partly.body;
+  EXPECT_EQ(part["lines"][0].value("returned", 0), 1) << partly.body;
+  EXPECT_EQ(part["payment"].value("status", ""), "partially_refunded") << partly.body;
+  EXPECT_EQ(part["payment"]["refunded"].value("amount", std::int64_t{0}), unit) << partly.body;
+  EXPECT_EQ(wait_available(*pick, pick->available - 1), pick->available - 1);
+  EXPECT_TRUE(is_problem(returning(pick->sku, 2), 422, "return_too_many_units"))
+      << "only one unit is left to return";
+
+  // The rest (no lines: every unit not returned yet) ends the order RETURNED.
+  auto returned = call("POST", return_path, {}, token);
   ASSERT_EQ(returned.status, 200) << returned.body << "\n" << node().log_tail();
   auto back = parse(returned.body);
   EXPECT_EQ(back.value("status", ""), "RETURNED") << returned.body;

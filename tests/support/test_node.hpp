@@ -193,6 +193,7 @@ struct node_options {
   actors::saga_settings saga;
   std::chrono::milliseconds wms_step{1'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds tombstone_ttl{86'400'000}; ///< SKUs prune ended reservations
   /// Initial stock: sku → {warehouse → on_hand}.
   std::map<std::string, std::map<std::string, std::int64_t>> stock;
 };
@@ -217,6 +218,7 @@ public:
     ctx.store = sink_;
     ctx.now_ms = [this] { return now_ms(); };
     ctx.idle_timeout = opts.idle_timeout;
+    ctx.stock_tombstone_ttl = opts.tombstone_ttl;
     ctx.saga = opts.saga;
     ctx.wms_step = opts.wms_step;
     ctx.warehouses = {{"wh-msk", "msk"}, {"wh-spb", "spb"}, {"wh-ekb", "ekb"}};

@@ -525,8 +525,9 @@ TEST(OrderSaga, ReturnAfterDeliveryRefundsRestocksEveryLineAndEndsReturned) {
 
   std::vector<cmd> c;
   ASSERT_TRUE(m.request_return(t0 + 6000, c));
-  EXPECT_THAT(describe(c), ElementsAre("refund_payment pay-1 o-1:return x5500",
-                                       "return_stock sku-a o-1/0", "return_stock sku-b o-1/1"));
+  EXPECT_THAT(describe(c),
+              ElementsAre("refund_payment pay-1 o-1:return x5500", "return_stock sku-a o-1/0 x3",
+                          "return_stock sku-b o-1/1 x1"));
   EXPECT_EQ(m.phase(), saga_phase::returning);
   EXPECT_FALSE(m.terminal());
   EXPECT_THAT(m.on_payment_status("refunded", 5500, 5500, t0 + 6001), IsEmpty());
@@ -539,6 +540,151 @@ TEST(OrderSaga, ReturnAfterDeliveryRefundsRestocksEveryLineAndEndsReturned) {
   std::vector<cmd> again;
   EXPECT_FALSE(m.request_return(t0 + 7000, again)) << "returned once";
   EXPECT_THAT(again, IsEmpty());
+}
+
+/// A two-line order (sku-a x3 at 1000, sku-b x1 at 2500) delivered and paid 5500.
+order_state_machine delivered_order(participants& p) {
+  auto m = make_order(two_lines());
+  to_picking(m, p);
+  p.settle(m, p.progress_all(m, "shipped", t0 + 4000), t0 + 4000);
+  p.settle(m, p.progress_all(m, "delivered", t0 + 5000), t0 + 5000);
+  EXPECT_EQ(m.status(), order_status::delivered);
+  return m;
+}
+
+TEST(OrderSaga, APartialReturnRefundsItsUnitsAndTheOrderStaysDelivered) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> c;
+  ASSERT_EQ(m.request_return(t0 + 6000, {{"sku-a", 2}}, "too small", c), return_refusal::none);
+  EXPECT_THAT(describe(c),
+              ElementsAre("refund_payment pay-1 o-1:return x2000", "return_stock sku-a o-1/0 x2"));
+  EXPECT_EQ(m.phase(), saga_phase::returning);
+  EXPECT_EQ(m.status(), order_status::delivered);
+  EXPECT_EQ(m.return_refund_due(), 2000);
+  EXPECT_NE(m.timeline().back().note.find("2 x sku-a (refund 2000 EUR): too small"),
+            std::string::npos)
+      << m.timeline().back().note;
+  // A second return while the first is under way is refused, not merged.
+  std::vector<cmd> none;
+  EXPECT_EQ(m.request_return(t0 + 6001, {{"sku-b", 1}}, "", none), return_refusal::not_returnable);
+  EXPECT_THAT(none, IsEmpty());
+  auto all = p.settle(m, c, t0 + 6002);
+  EXPECT_THAT(published(all), IsEmpty()) << "the status did not change";
+  EXPECT_EQ(m.phase(), saga_phase::done);
+  EXPECT_EQ(m.status(), order_status::delivered);
+  EXPECT_FALSE(m.terminal()) << "more may be returned";
+  EXPECT_EQ(m.payment().status, "partially_refunded");
+  EXPECT_EQ(m.payment().refunded, 2000);
+  EXPECT_EQ(m.lines()[0].returned, 2);
+  EXPECT_FALSE(m.lines()[0].restocked);
+  auto view = m.to_view();
+  EXPECT_EQ(view["lines"][0]["returned"], 2);
+  EXPECT_EQ(view["lines"][0]["returning"], 0);
+  EXPECT_EQ(view["lines"][1]["returned"], 0);
+}
+
+TEST(OrderSaga, ReturnsThatTogetherTakeEveryUnitBackEndReturned) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> c;
+  ASSERT_EQ(m.request_return(t0 + 6000, {{"sku-a", 1}}, "", c), return_refusal::none);
+  p.settle(m, c, t0 + 6001);
+  ASSERT_EQ(m.status(), order_status::delivered);
+  // The rest: two of sku-a and sku-b, under the second return's own refund key; the stock
+  // hears how many units of each line are back in all.
+  ASSERT_EQ(m.request_return(t0 + 7000, {{"sku-a", 2}, {"sku-b", 1}}, "", c), return_refusal::none);
+  EXPECT_THAT(describe(c),
+              ElementsAre("refund_payment pay-1 o-1:return:2 x4500", "return_stock sku-a o-1/0 x3",
+                          "return_stock sku-b o-1/1 x1"));
+  auto all = p.settle(m, c, t0 + 7001);
+  EXPECT_THAT(published(all), ElementsAre("order.returned"));
+  EXPECT_EQ(m.status(), order_status::returned);
+  EXPECT_TRUE(m.terminal());
+  EXPECT_EQ(m.payment().status, "refunded");
+  EXPECT_EQ(m.payment().refunded, 5500);
+  EXPECT_TRUE(m.lines()[0].restocked && m.lines()[1].restocked);
+  std::vector<cmd> again;
+  EXPECT_EQ(m.request_return(t0 + 8000, {{"sku-a", 1}}, "", again), return_refusal::not_returnable);
+}
+
+TEST(OrderSaga, AReturnOfUnitsTheOrderDoesNotHaveIsRefusedAndChangesNothing) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> c;
+  ASSERT_EQ(m.request_return(t0 + 6000, {{"sku-a", 2}}, "", c), return_refusal::none);
+  p.settle(m, c, t0 + 6001);
+  auto v = m.version();
+  auto state = m.encode();
+  c.clear();
+  EXPECT_EQ(m.request_return(t0 + 7000, {{"sku-z", 1}}, "", c), return_refusal::not_in_order);
+  EXPECT_EQ(m.request_return(t0 + 7000, {{"sku-a", 2}}, "", c), return_refusal::too_many_units)
+      << "only one unit of sku-a is left to return";
+  EXPECT_EQ(m.request_return(t0 + 7000, {{"sku-b", 1}, {"sku-z", 1}}, "", c),
+            return_refusal::not_in_order)
+      << "all or nothing";
+  EXPECT_EQ(m.request_return(t0 + 7000, {{"sku-a", 0}}, "", c), return_refusal::nothing);
+  EXPECT_THAT(c, IsEmpty());
+  EXPECT_EQ(m.version(), v);
+  EXPECT_EQ(m.encode(), state);
+  EXPECT_STREQ(to_string(return_refusal::too_many_units), "return_too_many_units");
+}
+
+TEST(OrderSaga, ALateStockAnswerToAnEarlierReturnDoesNotCountForTheNextOne) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> first;
+  ASSERT_EQ(m.request_return(t0 + 6000, {{"sku-a", 1}}, "", first), return_refusal::none);
+  p.settle(m, first, t0 + 6001);
+  std::vector<cmd> second;
+  ASSERT_EQ(m.request_return(t0 + 7000, {{"sku-a", 2}}, "", second), return_refusal::none);
+  // The first return's stock answer, repeated late: one unit back in all, which is old news.
+  EXPECT_THAT(m.on_restocked(0, 1, t0 + 7001), IsEmpty());
+  EXPECT_EQ(m.lines()[0].returned, 1);
+  EXPECT_EQ(m.phase(), saga_phase::returning);
+  p.settle(m, second, t0 + 7002);
+  EXPECT_EQ(m.lines()[0].returned, 3);
+  EXPECT_EQ(m.status(), order_status::delivered) << "sku-b is still with the buyer";
+}
+
+TEST(OrderSaga, APartialReturnInProgressSurvivesARestart) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> c;
+  ASSERT_EQ(m.request_return(t0 + 6000, {{"sku-a", 1}}, "", c), return_refusal::none);
+  p.settle(m, c, t0 + 6001);
+  ASSERT_EQ(m.request_return(t0 + 7000, {{"sku-b", 1}}, "", c), return_refusal::none);
+  auto copy = order_state_machine::from_json(nlohmann::json::parse(m.encode()));
+  EXPECT_EQ(copy.encode(), m.encode());
+  EXPECT_EQ(copy.returns(), 2);
+  EXPECT_EQ(copy.return_refund_due(), 3500);
+  auto again = copy.resume(t0 + 8000);
+  EXPECT_THAT(describe(again), ElementsAre("refund_payment pay-1 o-1:return:2 x2500",
+                                           "return_stock sku-b o-1/1 x1"));
+  p.settle(copy, again, t0 + 8001);
+  EXPECT_EQ(copy.status(), order_status::delivered);
+  EXPECT_EQ(copy.payment().refunded, 3500);
+}
+
+TEST(OrderSaga, AWholeOrderReturnStoredBeforePartialReturnsLoadsAndFinishes) {
+  auto p = two_warehouses();
+  auto m = delivered_order(p);
+  std::vector<cmd> c;
+  ASSERT_TRUE(m.request_return(t0 + 6000, c));
+  // The snapshot as it was written before partial returns: no counts, no return numbers.
+  auto j = nlohmann::json::parse(m.encode());
+  j.erase("returns");
+  j.erase("return_refund");
+  for (auto& l : j["lines"])
+    l.erase("return");
+  auto old = order_state_machine::from_json(j);
+  EXPECT_EQ(old.return_refund_due(), 5500);
+  auto again = old.resume(t0 + 7000);
+  EXPECT_THAT(describe(again),
+              ElementsAre("refund_payment pay-1 o-1:return x5500", "return_stock sku-a o-1/0 x3",
+                          "return_stock sku-b o-1/1 x1"));
+  p.settle(old, again, t0 + 7001);
+  EXPECT_EQ(old.status(), order_status::returned);
 }
 
 TEST(OrderSaga, ReturnIsRefusedBeforeDelivery) {

@@ -60,7 +60,8 @@ inline std::string describe(const cmd& c) {
   if (c.what == kind::publish)
     return s + " " + c.key;
   s += " " + c.target + " " + c.key;
-  if (c.what == kind::reserve || c.what == kind::create_payment || c.what == kind::refund_payment)
+  if (c.what == kind::reserve || c.what == kind::create_payment || c.what == kind::refund_payment ||
+      c.what == kind::return_stock)
     s += " x" + std::to_string(c.qty);
   return s;
 }
@@ -132,7 +133,7 @@ struct participants {
     case kind::ship:
       return m.on_shipped(c.line, now);
     case kind::return_stock:
-      return m.on_restocked(c.line, now);
+      return m.on_restocked(c.line, c.qty, now);
     case kind::create_payment:
       return m.on_payment_created(payment_id, "https://bank.example/3ds/" + payment_id, now);
     case kind::cancel_payment:

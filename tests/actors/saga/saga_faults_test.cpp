@@ -246,8 +246,8 @@ const std::vector<step_case>& step_cases() {
        [](const json& j) { return in_phase(j, "cancelling_picks"); }},
       {"refund", "cancel", "payment", "o1", "payrefund", "compensating", "payment refunded",
        [](const json& j) { return in_phase(j, "compensating"); }},
-      {"return_stock", "return", "sku", "sku-a", "restock", "returning", "line 0 back on hand",
-       [](const json& j) { return in_phase(j, "returning"); }},
+      {"return_stock", "return", "sku", "sku-a", "restock", "returning",
+       "line 0 back on hand: 2 of 2 units", [](const json& j) { return in_phase(j, "returning"); }},
       {"return_refund", "return", "payment", "o1", "payrefund", "returning", "payment refunded",
        [](const json& j) { return in_phase(j, "returning"); }},
   };

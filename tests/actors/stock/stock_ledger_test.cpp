@@ -140,7 +140,7 @@ bool identical(const stock_ledger& a, const stock_ledger& b) {
     const auto& s = y.second;
     return x.first == y.first && r.id == s.id && r.order_id == s.order_id && r.parts == s.parts &&
            r.state == s.state && r.expires_at_ms == s.expires_at_ms &&
-           r.changed_at_ms == s.changed_at_ms;
+           r.changed_at_ms == s.changed_at_ms && r.returned == s.returned;
   };
   return a.received() == b.received() && a.sold() == b.sold() &&
          a.written_off() == b.written_off() &&
@@ -401,6 +401,71 @@ TEST(StockLedger, ReturnToStockPutsUnitsBackInTheWarehousesTheyLeft) {
   EXPECT_EQ(l.sold(), 0);
   EXPECT_EQ(l.available(), 7);
   EXPECT_EQ(l.check(), "");
+}
+
+TEST(StockLedger, PartialReturnsPutUnitsBackPartByPartUntilTheLastMakesItReturned) {
+  auto l = with_stock({{"w1", 2}, {"w2", 5}});
+  ASSERT_EQ(l.reserve("r", "o1", 4, {"w1", "w2"}, t0, deadline).outcome, reserve_outcome::reserved);
+  ASSERT_EQ(l.confirm("r", t0), ledger_error::none);
+  ASSERT_EQ(l.ship("r", t0), ledger_error::none); // w1 0 on hand (gave 2), w2 3 (gave 2)
+  // One unit back: to w1, the first part.
+  ASSERT_EQ(l.return_to_stock("r", 1, t0 + 1), ledger_error::none);
+  EXPECT_EQ(l.find("r")->state, hold_state::shipped);
+  EXPECT_EQ(l.find("r")->returned, 1);
+  EXPECT_EQ(l.warehouses().at("w1").on_hand, 1);
+  EXPECT_EQ(l.warehouses().at("w2").on_hand, 3);
+  EXPECT_EQ(l.sold(), 3);
+  EXPECT_EQ(l.check(), "");
+  // Three in all: w1's second unit, then one of w2's.
+  ASSERT_EQ(l.return_to_stock("r", 3, t0 + 2), ledger_error::none);
+  EXPECT_EQ(l.warehouses().at("w1").on_hand, 2);
+  EXPECT_EQ(l.warehouses().at("w2").on_hand, 4);
+  EXPECT_EQ(l.sold(), 1);
+  // A repeated or late call (fewer units than are back) changes nothing.
+  auto before = l;
+  EXPECT_EQ(l.return_to_stock("r", 3, t0 + 3), ledger_error::none);
+  EXPECT_EQ(l.return_to_stock("r", 1, t0 + 3), ledger_error::none);
+  EXPECT_TRUE(identical(l, before));
+  // More units than the reservation has, or none, are invalid.
+  EXPECT_EQ(l.return_to_stock("r", 5, t0 + 3), ledger_error::invalid_quantity);
+  EXPECT_EQ(l.return_to_stock("r", 0, t0 + 3), ledger_error::invalid_quantity);
+  EXPECT_TRUE(identical(l, before));
+  // The last unit makes it returned; after that every call is a no-op, the full one included.
+  ASSERT_EQ(l.return_to_stock("r", 4, t0 + 4), ledger_error::none);
+  EXPECT_EQ(l.find("r")->state, hold_state::returned);
+  EXPECT_EQ(l.warehouses().at("w2").on_hand, 5);
+  EXPECT_EQ(l.sold(), 0);
+  before = l;
+  EXPECT_EQ(l.return_to_stock("r", t0 + 5), ledger_error::none);
+  EXPECT_EQ(l.return_to_stock("r", 2, t0 + 5), ledger_error::none);
+  EXPECT_TRUE(identical(l, before));
+  EXPECT_EQ(l.check(), "");
+}
+
+TEST(StockLedger, PartialReturnOfAnUnshippedReservationIsRefused) {
+  for (auto s :
+       {hold_state::held, hold_state::confirmed, hold_state::released, hold_state::expired}) {
+    SCOPED_TRACE(to_string(s));
+    auto l = with_reservation_in(s);
+    auto before = l;
+    EXPECT_EQ(l.return_to_stock("r", 1, t0 + 120'000), ledger_error::wrong_state);
+    EXPECT_TRUE(identical(l, before));
+  }
+}
+
+TEST(StockLedger, APartlyReturnedReservationSurvivesASnapshot) {
+  auto l = with_reservation_in(hold_state::shipped);
+  ASSERT_EQ(l.return_to_stock("r", 3, t0 + 120'000), ledger_error::none);
+  auto copy = stock_ledger::from_json(json::parse(l.to_json().dump()));
+  EXPECT_TRUE(identical(copy, l));
+  EXPECT_EQ(copy.find("r")->returned, 3);
+  ASSERT_EQ(copy.return_to_stock("r", 4, t0 + 180'000), ledger_error::none);
+  EXPECT_EQ(copy.find("r")->state, hold_state::returned);
+  EXPECT_EQ(copy.sold(), 0);
+  // A count the state cannot have is refused, not loaded.
+  auto j = l.to_json();
+  j["reservations"][0]["returned"] = 9;
+  EXPECT_THROW(stock_ledger::from_json(j), json::exception);
 }
 
 // -- expiry ---------------------------------------------------------------------------------------
@@ -867,6 +932,7 @@ struct walk_stats {
   int insufficient = 0;
   int already_released = 0;
   int refused_calls = 0;
+  int partial_returns = 0;
 };
 
 /// 500 random operations on one ledger, checking every invariant after each; a refused or
@@ -936,7 +1002,24 @@ void run_random_operations(std::uint32_t seed, walk_stats& stats) {
       unchanged_expected = l.ship(any_id(), now) != ledger_error::none;
       break;
     case 8:
-      unchanged_expected = l.return_to_stock(any_id(), now) != ledger_error::none;
+      if (pick(0, 1) == 0) {
+        unchanged_expected = l.return_to_stock(any_id(), now) != ledger_error::none;
+      } else { // a partial return: some units back in all, perhaps fewer than already are
+        auto id = any_id();
+        for (const auto& [rid, r] : l.reservations()) // mostly of a shipped reservation
+          if (r.state == hold_state::shipped && pick(0, 3) != 0) {
+            id = rid;
+            break;
+          }
+        const auto* r = l.find(id);
+        auto back_before = r ? r->returned : 0;
+        auto err = l.return_to_stock(id, pick(-1, 8), now);
+        unchanged_expected =
+            err != ledger_error::none || (r && l.find(id)->returned == back_before);
+        stats.partial_returns += err == ledger_error::none &&
+                                 l.find(id)->state == hold_state::shipped &&
+                                 l.find(id)->returned > 0;
+      }
       break;
     case 9: {
       auto next = l.next_expiry();
@@ -987,6 +1070,7 @@ TEST(StockLedger, RandomOperationsKeepEveryInvariant) {
   EXPECT_GT(stats.insufficient, 1000);
   EXPECT_GT(stats.already_released, 1000);
   EXPECT_GT(stats.refused_calls, 10000);
+  EXPECT_GT(stats.partial_returns, 100);
 }
 
 } // namespace
