@@ -17,9 +17,13 @@ std::int64_t unix_now() {
 
 std::optional<principal> authenticate(const request_context& ctx, const client_env& env,
                                       responder& respond) {
+  return authenticate_token(ctx, env, bearer_of(ctx.req[bhttp::field::authorization]), respond);
+}
+
+std::optional<principal> authenticate_token(const request_context& ctx, const client_env& env,
+                                            std::string_view token, responder& respond) {
   token_error err = token_error::missing;
-  auto who = verify_token_cached(env.tokens.get(), bearer_of(ctx.req[bhttp::field::authorization]),
-                                 env.token_secret, unix_now(), err);
+  auto who = verify_token_cached(env.tokens.get(), token, env.token_secret, unix_now(), err);
   if (!who) {
     auto res = make_problem(
         401, "unauthorized",

@@ -41,6 +41,9 @@ std::int64_t unix_now();
 /// The caller of a request from its bearer token, or nullopt after answering 401.
 std::optional<principal> authenticate(const request_context& ctx, const client_env& env,
                                       responder& respond);
+/// The same for a token given otherwise than in the header (a stream's `access_token`).
+std::optional<principal> authenticate_token(const request_context& ctx, const client_env& env,
+                                            std::string_view token, responder& respond);
 
 /// The body as a JSON object; nullopt after answering 400 malformed_json or 422 (not an
 /// object). An empty body is an empty object when `empty_ok`.

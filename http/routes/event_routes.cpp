@@ -1,5 +1,7 @@
 #include "http/problem.hpp"
+#include "http/query.hpp"
 #include "http/routes/client_routes.hpp"
+#include "http/routes/client_support.hpp"
 #include "http/sse.hpp"
 
 #include <mutex>
@@ -32,7 +34,16 @@ void add_event_routes(router& routes, std::shared_ptr<const client_env> env,
                       std::shared_ptr<event_hub> hub) {
   routes.add(
       bhttp::verb::get, "/v1/events", [env, hub](const request_context& ctx, responder respond) {
-        auto who = authenticate(ctx, *env, respond);
+        // A browser's EventSource cannot set headers: without an Authorization header the token
+        // may come as `?access_token=` (RFC 6750 2.3). The access log records the route
+        // template, never the query, so the token is not written anywhere.
+        std::optional<principal> who;
+        auto query = parse_query(ctx.req.target());
+        auto from_query = query ? param(*query, "access_token") : std::nullopt;
+        if (ctx.req[bhttp::field::authorization].empty() && from_query)
+          who = authenticate_token(ctx, *env, *from_query, respond);
+        else
+          who = authenticate(ctx, *env, respond);
         if (!who)
           return;
         if (!ctx.open_stream) {

@@ -535,6 +535,69 @@ TEST_F(ClientApiLifecycleTest, RegisterLoginBuyPayDeliverAndReturn) {
   EXPECT_TRUE(is_problem(again, 409, "not_returnable"));
 }
 
+/// `GET /v1/events` opened on `conn` with `auth` (a header line, or empty) after `target`.
+bool open_events(test::http_connection& conn, const std::string& target, const std::string& auth,
+                 const std::string& last_event_id = {}) {
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth;
+  if (!last_event_id.empty())
+    req += "Last-Event-ID: " + last_event_id + "\r\n";
+  return conn.send_all(req + "\r\n") && conn.read_until("order events of", 5s);
+}
+
+/// The id of the SSE event of `type` in `stream` ("" when absent).
+std::string event_id_of(const std::string& stream, const std::string& type) {
+  auto at = stream.find("event: " + type + "\n");
+  if (at == std::string::npos)
+    return {};
+  auto id = stream.rfind("id: ", at);
+  return id == std::string::npos ? std::string{}
+                                 : stream.substr(id + 4, stream.find('\n', id) - id - 4);
+}
+
+TEST_F(ClientApiTest, OrderEventsStreamToTheBuyerAndResumeAfterLastEventId) {
+  auto u = new_user("events");
+  auto other = new_user("events-other");
+  ASSERT_FALSE(u.token.empty());
+  test::http_connection stream{node().port()};
+  ASSERT_TRUE(open_events(stream, "/v1/events", "Authorization: Bearer " + u.token + "\r\n"))
+      << stream.pending();
+  EXPECT_NE(stream.pending().find("text/event-stream"), std::string::npos) << stream.pending();
+  test::http_connection others{node().port()};
+  ASSERT_TRUE(open_events(others, "/v1/events", "Authorization: Bearer " + other.token + "\r\n"));
+
+  auto pick = pick_sku(2);
+  ASSERT_TRUE(pick);
+  auto order = buy(u, *pick, 1, "events-1");
+  ASSERT_TRUE(order.is_object());
+  auto order_id = order.value("id", "");
+  ASSERT_TRUE(stream.read_until("event: order.pending_payment\n", 10s)) << stream.pending();
+  ASSERT_EQ(three_ds(order["payment"].value("id", ""), true).status, 200);
+  ASSERT_TRUE(stream.read_until("event: order.paid\n", 10s)) << stream.pending();
+  EXPECT_NE(stream.pending().find("\"order_id\":\"" + order_id + "\""), std::string::npos);
+  auto pending_id = event_id_of(stream.pending(), "order.pending_payment");
+  ASSERT_FALSE(pending_id.empty()) << stream.pending();
+
+  // A browser's EventSource sends no header: the token as access_token, resuming after the
+  // first event gets the later ones only.
+  test::http_connection resumed{node().port()};
+  ASSERT_TRUE(open_events(resumed, "/v1/events?access_token=" + u.token, "", pending_id))
+      << resumed.pending();
+  ASSERT_TRUE(resumed.read_until("event: order.paid\n", 5s)) << resumed.pending();
+  EXPECT_EQ(resumed.pending().find("event: order.pending_payment"), std::string::npos)
+      << resumed.pending();
+
+  // Another buyer's stream heard nothing of this order.
+  EXPECT_EQ(others.pending().find(order_id), std::string::npos) << others.pending();
+
+  // No token, a bad header, or a bad access_token: 401 with WWW-Authenticate.
+  for (std::string target : {"/v1/events", "/v1/events?access_token=v1.forged"}) {
+    auto r = call("GET", target);
+    EXPECT_TRUE(is_problem(r, 401, "unauthorized")) << target << " " << r.body;
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer") << target;
+  }
+  EXPECT_TRUE(is_problem(call("GET", "/v1/events", {}, "v1.forged"), 401, "unauthorized"));
+}
+
 TEST_F(ClientApiTest, DeclineAtThreeDsFailsThePaymentAndReleasesTheStock) {
   auto u = new_user("decline");
   ASSERT_FALSE(u.token.empty());

@@ -224,6 +224,17 @@ public:
   /// Bytes received and not yet consumed by `read_reply`.
   const std::string& pending() const { return buffer_; }
 
+  /// Reads (into `pending`) until it holds `needle` after offset `from`. False when the time
+  /// ran out or the connection closed first. For streams (SSE), which never end on their own.
+  bool read_until(std::string_view needle, std::chrono::milliseconds timeout,
+                  std::size_t from = 0) {
+    auto deadline = clock::now() + timeout;
+    while (buffer_.find(needle, std::min(from, buffer_.size())) == std::string::npos)
+      if (fd_ < 0 || !fill(deadline))
+        return false;
+    return true;
+  }
+
 private:
   void reset() {
     if (fd_ >= 0)
