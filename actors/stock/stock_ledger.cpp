@@ -275,12 +275,12 @@ ledger_error stock_ledger::return_to_stock(const std::string& id, std::int64_t u
     it = reservations_.emplace(id, std::move(r)).first;
   }
   auto& r = it->second;
-  if (units <= 0 || units > r.qty())
-    return ledger_error::invalid_quantity;
   if (r.state == hold_state::returned)
     return ledger_error::none;
   if (r.state != hold_state::shipped)
     return ledger_error::wrong_state;
+  if (units <= 0 || units > r.qty())
+    return ledger_error::invalid_quantity;
   if (units <= r.returned)
     return ledger_error::none; // a repeated or late call: those units are back already
   // Part p covers the reservation's units [first, first + p.qty); units [returned, units) come

@@ -122,8 +122,8 @@ public:
   /// A partial return: `units` is how many units of the reservation have come back in all, so
   /// far (not this return's share), which makes a repeated or late call harmless: only units
   /// past those already back are added, to the parts in order (nearest first). The reservation
-  /// becomes returned with its last unit. Errors: unknown_reservation, wrong_state (not
-  /// shipped), invalid_quantity (`units` not in 1..qty).
+  /// becomes returned with its last unit; after that every call is a no-op. Errors:
+  /// unknown_reservation, wrong_state (not shipped), invalid_quantity (`units` not in 1..qty).
   ///
   /// A shipped reservation is a tombstone and is pruned like one, long before a buyer may return
   /// it. `pruned`, when given, is what the caller (the order) knows of it: the reservation is
