@@ -118,6 +118,7 @@ struct order_settings {
   int max_attempts = 5;                          ///< of a forward step before it compensates
   std::chrono::milliseconds backoff_max{60'000}; ///< cap of the retry delay
   std::size_t max_timeline = 500;                ///< timeline entries kept per order
+  std::size_t return_reason_max = 500; ///< bytes of a return's reason (it goes in the timeline)
   /// How long `POST /v1/checkout` waits for the saga's decision before answering 202.
   std::chrono::milliseconds checkout_wait{5'000};
 };

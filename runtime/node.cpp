@@ -536,6 +536,8 @@ std::string node::start() {
   client->call_deadline = settings_.entities.call_timeout;
   client->checkout_deadline = settings_.orders.checkout_wait;
   client->max_qty_per_line = settings_.cart.max_qty_per_line;
+  client->max_lines = static_cast<std::size_t>(settings_.cart.max_lines);
+  client->return_reason_max = settings_.orders.return_reason_max;
   if (auto err = ensure_admin_account(*client, settings_.admin); !err.empty())
     return fail(err);
   http::add_account_routes(p.routes, client);

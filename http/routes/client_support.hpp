@@ -33,6 +33,8 @@ struct client_env {
   /// How long `POST /v1/checkout` waits for the saga before answering 202 PROCESSING.
   std::chrono::milliseconds checkout_deadline{5'000};
   std::int64_t max_qty_per_line = 100;
+  std::size_t max_lines = 100;         ///< of a cart, so of an order and of a return
+  std::size_t return_reason_max = 500; ///< bytes of a return's reason
 };
 
 /// Unix seconds now.

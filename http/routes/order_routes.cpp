@@ -134,10 +134,6 @@ void act_on_owned(std::shared_ptr<const client_env> env, const std::string& id,
                           });
 }
 
-/// Bounds of a return's body.
-constexpr std::size_t max_return_lines = 100;
-constexpr std::size_t max_return_reason = 500;
-
 /// A cancel or return answer: 200 with the order, 409 with the refusal, 404 when unknown.
 actors::entity_gateway::callback<actors::order_answer>
 change_reply(responder respond, std::string trace, std::string refusal_detail) {
@@ -384,9 +380,9 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
         std::vector<actors::checkout_line> lines;
         if (body->contains("lines")) {
           auto& list = (*body)["lines"];
-          if (list.size() > max_return_lines) {
+          if (list.size() > env->max_lines) {
             respond(invalid("/lines",
-                            "at most " + std::to_string(max_return_lines) + " lines in one return",
+                            "at most " + std::to_string(env->max_lines) + " lines in one return",
                             ctx.trace_id));
             return;
           }
@@ -416,10 +412,10 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
         std::string reason;
         if (body->contains("reason")) {
           auto& r = (*body)["reason"];
-          if (!r.is_string() || r.get_ref<const std::string&>().size() > max_return_reason) {
+          if (!r.is_string() || r.get_ref<const std::string&>().size() > env->return_reason_max) {
             respond(invalid("/reason",
                             "reason must be a string of at most " +
-                                std::to_string(max_return_reason) + " bytes",
+                                std::to_string(env->return_reason_max) + " bytes",
                             ctx.trace_id));
             return;
           }

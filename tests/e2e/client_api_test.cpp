@@ -503,6 +503,10 @@ TEST_F(ClientApiLifecycleTest, RegisterLoginBuyPayDeliverAndReturn) {
   EXPECT_TRUE(is_problem(returning("no-such-sku", 1), 422, "return_not_in_order"));
   EXPECT_TRUE(is_problem(returning(pick->sku, 3), 422, "return_too_many_units"));
   EXPECT_TRUE(is_problem(returning(pick->sku, 0), 422, "validation_failed"));
+  EXPECT_TRUE(
+      is_problem(call("POST", return_path, json{{"reason", std::string(501, 'x')}}.dump(), token),
+                 422, "validation_failed"))
+      << "orders.return_reason_max is 500 bytes";
   EXPECT_TRUE(is_problem(call("POST", return_path, R"({"lines":[{"sku":1,"qty":1}]})", token), 422,
                          "validation_failed"));
 
