@@ -72,9 +72,10 @@ cart_error cart::check_version(std::int64_t expected) const {
   return cart_error::none;
 }
 
-void cart::touch(std::int64_t now_ms) {
+void cart::touch(std::int64_t now_ms, cart_change::kind what, std::size_t line) {
   ++version_;
   touched_at_ms_ = now_ms;
+  last_change_ = {what, line, version_};
 }
 
 cart_error cart::add(const cart_line& line, std::int64_t now_ms, std::int64_t expected_version) {
@@ -90,12 +91,13 @@ cart_error cart::add(const cart_line& line, std::int64_t now_ms, std::int64_t ex
     const auto qty = i->qty + line.qty;
     *i = line;
     i->qty = qty;
+    touch(now_ms, cart_change::kind::updated, static_cast<std::size_t>(i - lines_.begin()));
   } else {
     if (lines_.size() >= limits_.max_lines)
       return cart_error::too_many_lines;
     lines_.push_back(line);
+    touch(now_ms, cart_change::kind::appended, lines_.size() - 1);
   }
-  touch(now_ms);
   return cart_error::none;
 }
 
@@ -108,11 +110,12 @@ cart_error cart::set(const std::string& sku, std::int64_t qty, std::int64_t now_
   auto i = find_line(lines_, sku);
   if (i == lines_.end())
     return cart_error::not_in_cart;
+  auto at = static_cast<std::size_t>(i - lines_.begin());
   if (qty == 0)
     lines_.erase(i);
   else
     i->qty = qty;
-  touch(now_ms);
+  touch(now_ms, qty == 0 ? cart_change::kind::removed : cart_change::kind::updated, at);
   return cart_error::none;
 }
 
@@ -123,8 +126,9 @@ cart_error cart::remove(const std::string& sku, std::int64_t now_ms,
   auto i = find_line(lines_, sku);
   if (i == lines_.end())
     return cart_error::not_in_cart;
+  auto at = static_cast<std::size_t>(i - lines_.begin());
   lines_.erase(i);
-  touch(now_ms);
+  touch(now_ms, cart_change::kind::removed, at);
   return cart_error::none;
 }
 

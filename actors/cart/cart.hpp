@@ -25,6 +25,16 @@ struct cart_line {
   std::int64_t line_total() const { return qty * unit_price; }
 };
 
+/// What the change that made `version` did to the lines, so that a renderer can patch a cached
+/// text of them instead of writing every line again: line `line` was updated, appended (it is
+/// the last) or removed, or `several` lines changed (or nothing is known, e.g. after loading).
+struct cart_change {
+  enum class kind { updated, appended, removed, several };
+  kind what = kind::several;
+  std::size_t line = 0;
+  std::int64_t version = 0;
+};
+
 /// Limits of a cart, from the config (`[cart]`).
 struct cart_limits {
   std::int64_t max_qty_per_line = 100;
@@ -91,6 +101,8 @@ public:
   const std::vector<cart_line>& lines() const { return lines_; }
   std::int64_t subtotal() const;
   std::int64_t version() const { return version_; }
+  /// The change that made the current version.
+  const cart_change& last_change() const { return last_change_; }
   std::int64_t touched_at_ms() const { return touched_at_ms_; }
   const std::string& frozen_for() const { return frozen_for_; } ///< empty when not frozen
   bool empty() const { return lines_.empty(); }
@@ -119,13 +131,15 @@ private:
   void write_head(base::json_writer& w) const;  ///< the fields up to `"lines":[`
   static void write_tail(base::json_writer& w); ///< `]`
   cart_error check_version(std::int64_t expected) const;
-  void touch(std::int64_t now_ms);
+  void touch(std::int64_t now_ms, cart_change::kind what = cart_change::kind::several,
+             std::size_t line = 0);
 
   cart_limits limits_;
   std::vector<cart_line> lines_;
   std::int64_t version_ = 0;
   std::int64_t touched_at_ms_ = 0;
   std::string frozen_for_;
+  cart_change last_change_;
 };
 
 } // namespace souk::actors

@@ -4,6 +4,7 @@
 #include "actors/api/money.hpp"
 #include "actors/api/order_api.hpp"
 #include "actors/cart/cart.hpp"
+#include "actors/cart/rendered_lines.hpp"
 #include "actors/common/entity.hpp"
 #include "base/json_writer.hpp"
 
@@ -76,6 +77,9 @@ private:
   std::vector<entry> cache_;
 };
 
+/// One line as API.md shows it.
+void write_api_line(base::json_writer& w, const cart_line& l);
+
 struct cart_state : entity_base {
   cart items;
   /// The checkout holding the cart (its order id is `items.frozen_for()`); part of the snapshot,
@@ -93,7 +97,7 @@ struct cart_state : entity_base {
   std::string last_order;   ///< the last checkout that was answered
   std::vector<caf::response_promise> waiters; ///< checkouts waiting for the order's answer
   mutable line_texts snapshot_lines;          ///< the lines' text in the snapshot
-  line_texts answer_lines;                    ///< the lines' text in answers
+  rendered_lines<void (*)(base::json_writer&, const cart_line&)> answer_lines{write_api_line};
   /// Answers since the last write-behind flush: a cart that answered at most two is not busy,
   /// and its flush releases the line texts (they would add a third to an idle cart's memory).
   int answers_since_flush = 0;
@@ -143,20 +147,13 @@ void write_api_line(base::json_writer& w, const cart_line& l) {
 cart_answer answer(cart_state& st, std::string code = {}) {
   ++st.answers_since_flush;
   const auto& c = st.items;
-  // The lines' texts first, to size the body exactly: a big cart's answer (50 lines are about
+  // The lines' text first, to size the body exactly: a big cart's answer (50 lines are about
   // 11 KB) would otherwise outgrow a guess and be copied once more on every answer.
-  std::size_t n = 0;
-  std::size_t size = 128;
-  for (auto& l : c.lines())
-    size += st.answer_lines.of(n++, l, write_api_line).size() + 1;
-  st.answer_lines.trim(n);
+  const auto& lines = st.answer_lines.of(c);
   std::string body;
-  body.reserve(size);
+  body.reserve(lines.size() + 128);
   base::json_writer w{body};
-  w.begin_object().key("items").begin_array();
-  for (std::size_t i = 0; i < n; ++i)
-    w.raw(st.answer_lines.text(i));
-  w.end_array().key("subtotal");
+  w.begin_object().key("items").begin_array().raw(lines).end_array().key("subtotal");
   write_money(w, c.subtotal());
   w.key("version").value(c.version()).end_object();
   return {std::move(code), std::move(body)};
