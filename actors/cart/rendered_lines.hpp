@@ -13,8 +13,8 @@ namespace souk::actors {
 /// The lines of a cart as `Write(json_writer&, const cart_line&)` writes each, joined with
 /// commas, kept from one call to the next in one piece (the cart actor's answers): a change
 /// re-renders only the line it touched (`cart::last_change`) and splices it in, and the answer
-/// copies one contiguous text. Checking every line's cached text against the line, and gathering 50
-/// texts from all over the heap, was a sixth of the edge's time for carts of 50 lines.
+/// copies one contiguous text. Checking every line's cached text against the line and gathering
+/// 50 texts from all over the heap took 13% of soukd's CPU for carts of 50 lines (perf).
 template <class Write>
 class rendered_lines {
 public:
