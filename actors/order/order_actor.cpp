@@ -288,6 +288,25 @@ void handle(self_t* self, std::vector<saga_command> cmds) {
     send_command(self, c);
 }
 
+/// A buyer's return of `units` by SKU (none: every unit not returned yet): answered once the
+/// return is refunded and back on hand, or at once with the refusal's code.
+caf::result<order_answer> start_return(self_t* self,
+                                       const std::map<std::string, std::int64_t>& units,
+                                       const std::string& reason) {
+  auto& s = self->state;
+  ++s.routed;
+  if (!s.saga)
+    return order_answer{"unknown_entity", "", ""};
+  std::vector<saga_command> cmds;
+  auto refusal = s.saga->request_return(s.ctx->now_ms(), units, reason, cmds);
+  if (refusal != return_refusal::none)
+    return reply_when_durable(self, answer_of(*s.saga, to_string(refusal)), false);
+  auto rp = self->make_response_promise();
+  s.return_waiters.push_back(rp);
+  settle(self, std::move(cmds), true);
+  return rp;
+}
+
 caf::behavior order_actor(self_t* self, std::string order_id,
                           std::shared_ptr<const entity_context> ctx) {
   auto& st = self->state;
@@ -356,39 +375,12 @@ caf::behavior order_actor(self_t* self, std::string order_id,
         settle(self, std::move(cmds), s.saga->version() != before);
         return rp;
       },
-      [self](return_atom) -> caf::result<order_answer> {
-        auto& s = self->state;
-        ++s.routed;
-        if (!s.saga)
-          return order_answer{"unknown_entity", "", ""};
-        std::vector<saga_command> cmds;
-        if (!s.saga->request_return(s.ctx->now_ms(), cmds))
-          return reply_when_durable(self, answer_of(*s.saga, "not_returnable"), false);
-        auto rp = self->make_response_promise();
-        s.return_waiters.push_back(rp);
-        settle(self, std::move(cmds), true);
-        return rp;
-      },
-      [self](return_atom, const std::vector<checkout_line>& lines,
-             const std::string& reason) -> caf::result<order_answer> {
-        auto& s = self->state;
-        ++s.routed;
-        if (!s.saga)
-          return order_answer{"unknown_entity", "", ""};
-        std::map<std::string, std::int64_t> units; // no lines: every unit not returned yet
+      [self](return_atom) { return start_return(self, {}, {}); },
+      [self](return_atom, const std::vector<checkout_line>& lines, const std::string& reason) {
+        std::map<std::string, std::int64_t> units;
         for (auto& l : lines)
           units[l.sku] += l.qty;
-        if (lines.empty())
-          for (auto& l : s.saga->lines())
-            units[l.sku] += l.qty - l.to_return;
-        std::vector<saga_command> cmds;
-        auto refusal = s.saga->request_return(s.ctx->now_ms(), units, reason, cmds);
-        if (refusal != return_refusal::none)
-          return reply_when_durable(self, answer_of(*s.saga, to_string(refusal)), false);
-        auto rp = self->make_response_promise();
-        s.return_waiters.push_back(rp);
-        settle(self, std::move(cmds), true);
-        return rp;
+        return start_return(self, units, reason);
       },
       [self](payment_update_atom, const payment_answer& a) {
         ++self->state.routed;

@@ -759,10 +759,7 @@ bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_c
 }
 
 bool order_state_machine::request_return(std::int64_t now_ms, std::vector<saga_command>& out) {
-  std::map<std::string, std::int64_t> rest;
-  for (auto& l : lines_)
-    rest[l.sku] += l.qty - l.to_return;
-  return request_return(now_ms, rest, "", out) == return_refusal::none;
+  return request_return(now_ms, {}, "", out) == return_refusal::none;
 }
 
 return_refusal order_state_machine::request_return(std::int64_t now_ms,
@@ -771,6 +768,12 @@ return_refusal order_state_machine::request_return(std::int64_t now_ms,
                                                    std::vector<saga_command>& out) {
   if (status_ != order_status::delivered || phase_ != saga_phase::done)
     return return_refusal::not_returnable;
+  if (units.empty()) { // every unit not returned yet
+    std::map<std::string, std::int64_t> rest;
+    for (auto& l : lines_)
+      rest[l.sku] += l.qty - l.to_return;
+    return request_return(now_ms, rest, reason, out);
+  }
   // Units by line; a SKU on several lines fills them in order.
   std::vector<std::int64_t> add(lines_.size(), 0);
   for (auto& [sku, n] : units) {

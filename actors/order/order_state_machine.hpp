@@ -226,7 +226,8 @@ public:
   /// The buyer returns every unit of a delivered order not returned yet. Refused (false)
   /// unless DELIVERED with no return in progress.
   bool request_return(std::int64_t now_ms, std::vector<saga_command>& out);
-  /// The buyer returns some units (a partial return): `units` by SKU, each at most what was
+  /// The buyer returns some units (a partial return): `units` by SKU (none: every unit not
+  /// returned yet), each at most what was
   /// delivered and not returned yet. The return refunds their price and puts them back on hand
   /// at their warehouses; the order stays DELIVERED until its last unit comes back, then it is
   /// RETURNED. `reason` goes into the timeline. Several returns may follow one another, not
