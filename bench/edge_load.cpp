@@ -280,7 +280,7 @@ void report(const std::vector<call>& done, double seconds, const std::string& wh
 
 } // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
@@ -362,4 +362,13 @@ int main(int argc, char** argv) {
          o.mode == "rate" ? "checkout at " + std::to_string(o.rate) + "/s offered"
                           : "checkout, " + std::to_string(o.connections) + " in flight");
   return 0;
+}
+
+int main(int argc, char** argv) {
+  // A node that is not there (or went away) is a readable message, not an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
 }

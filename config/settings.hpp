@@ -99,6 +99,9 @@ struct store_settings {
   /// From this many WAL pages on, the writer copies the rest back itself so that the WAL starts
   /// over (the background checkpoints alone stay a little behind steady writes).
   std::size_t wal_max_pages = 10'000;
+  /// Size of the filter that tells a new entity's key from a stored one without a read
+  /// (persistence::key_filter); 0: every activation reads.
+  std::size_t key_filter_mib = 4;
 };
 
 /// The catalog read model.
@@ -126,6 +129,9 @@ struct order_settings {
 /// Entity actors (every kind).
 struct entity_settings {
   std::chrono::milliseconds idle_timeout{60'000}; ///< passivate an entity idle this long
+  /// On a stop, how long the entities have to write what is still unwritten (a cart's
+  /// write-behind) before the rest are killed.
+  std::chrono::milliseconds stop_timeout{30'000};
   /// Released and expired reservation ids are remembered this long (late duplicates).
   std::chrono::milliseconds tombstone_ttl{86'400'000};
   /// Deadline of one call from the HTTP edge to an entity.

@@ -52,13 +52,15 @@ void event_hub::evict() {
 
 void event_hub::publish(const actors::order_event& e) {
   event ev;
-  ev.type = type_of(e.status);
-  ev.data = nlohmann::json{{"order_id", e.order_id},
-                           {"status", e.status},
-                           {"payment_status", e.payment_status},
-                           {"at", base::format_rfc3339(std::chrono::system_clock::time_point{
-                                      std::chrono::milliseconds{e.at_ms}})}}
-                .dump();
+  ev.type = e.type.empty() ? type_of(e.status) : e.type;
+  auto data = nlohmann::json{{"order_id", e.order_id},
+                             {"status", e.status},
+                             {"payment_status", e.payment_status},
+                             {"at", base::format_rfc3339(std::chrono::system_clock::time_point{
+                                        std::chrono::milliseconds{e.at_ms}})}};
+  if (e.returned_units >= 0)
+    data["returned_units"] = e.returned_units;
+  ev.data = data.dump();
   std::vector<std::pair<std::uint64_t, sink>> targets;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -1,10 +1,13 @@
 #pragma once
 
 #include "config/settings.hpp"
+#include "persistence/key_filter.hpp"
 #include "persistence/snapshot.hpp"
 #include "persistence/sqlite.hpp"
 #include "persistence/writer.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,7 +45,8 @@ public:
   /// The group-commit writer for every write to this store.
   persistence::writer& writer() { return *writer_; }
 
-  /// The snapshot of (kind, key) with all its parts, or nullopt when there is none.
+  /// The snapshot of (kind, key) with all its parts, or nullopt when there is none (without a
+  /// read when the key filter knows the key is new).
   result<std::optional<snapshot>> load_snapshot(const std::string& kind, const std::string& key);
 
   /// Snapshots of `kind` with keys after `after_key`, in key order, at most `limit`; heads only
@@ -58,6 +62,10 @@ public:
   /// Sets a `meta` entry durably (through the writer; blocks until committed).
   status set_meta(const std::string& name, const std::string& value);
 
+  /// Loads that the key filter answered without a read, and loads that read (for benchmarks).
+  std::uint64_t loads_skipped() const { return loads_skipped_.load(std::memory_order_relaxed); }
+  std::uint64_t loads_read() const { return loads_read_.load(std::memory_order_relaxed); }
+
   /// Writes everything queued, stops the writer and closes the files. Idempotent.
   void close();
 
@@ -67,11 +75,15 @@ private:
   std::string path_;
   bool created_ = false;
   int lock_fd_ = -1;
+  std::unique_ptr<key_filter> filter_; // null: disabled; before writer_, which adds to it
   std::unique_ptr<persistence::writer> writer_;
   std::mutex read_mtx_; // one reader connection, used by one thread at a time
   connection reader_;
   statement load_head_; // load_snapshot's queries, prepared on first use on reader_
   statement load_parts_;
+  std::atomic<bool> closed_{false};
+  std::atomic<std::uint64_t> loads_skipped_{0};
+  std::atomic<std::uint64_t> loads_read_{0};
 };
 
 /// Opens `path` read-write and sets WAL mode, `synchronous` and the busy timeout.

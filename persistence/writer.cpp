@@ -43,8 +43,9 @@ bool write_local(errc code) {
 
 } // namespace
 
-writer::writer(connection db, const config::store_settings& settings, connection checkpoint_db)
-    : db_(std::move(db)), settings_(settings) {
+writer::writer(connection db, const config::store_settings& settings, connection checkpoint_db,
+               key_filter* filter)
+    : db_(std::move(db)), settings_(settings), filter_(filter) {
   if (checkpoint_db && settings_.checkpoint_pages > 0) {
     checkpointer_ = std::make_unique<checkpointer>(
         std::move(checkpoint_db), settings_.checkpoint_pages, settings_.wal_max_pages);
@@ -63,6 +64,11 @@ writer::~writer() {
 }
 
 status writer::submit(write_request request) {
+  // Before the write can commit: a load that misses the key in the filter must be right.
+  if (filter_)
+    for (auto& op : request.ops)
+      if (auto* put = std::get_if<put_snapshot>(&op))
+        filter_->add(put->value.kind, put->value.key);
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (stopping_)

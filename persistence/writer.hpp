@@ -2,6 +2,7 @@
 
 #include "config/settings.hpp"
 #include "persistence/checkpointer.hpp"
+#include "persistence/key_filter.hpp"
 #include "persistence/snapshot.hpp"
 #include "persistence/sqlite.hpp"
 
@@ -34,7 +35,8 @@ struct delete_snapshot {
 };
 
 /// Any other write, for the tables of upper layers (outbox, idempotency, catalog). Runs on the
-/// writer thread inside the batch transaction; must not begin or end transactions.
+/// writer thread inside the batch transaction; must not begin or end transactions, and must not
+/// insert snapshots (the store's key filter hears of those only through `put_snapshot`).
 struct custom_write {
   std::function<status(connection&)> apply;
 };
@@ -71,7 +73,10 @@ public:
   /// Takes over `db` (already migrated) and starts the writer thread. With `checkpoint_db` (a
   /// second connection to the file) and `settings.checkpoint_pages` > 0, the WAL is copied back
   /// on a thread of its own (`checkpointer`); else SQLite does it inside the commits.
-  writer(connection db, const config::store_settings& settings, connection checkpoint_db = {});
+  /// With `filter`, every snapshot key a `put_snapshot` names is added to it when the write is
+  /// submitted (before it is queued); the filter must outlive the writer.
+  writer(connection db, const config::store_settings& settings, connection checkpoint_db = {},
+         key_filter* filter = nullptr);
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
   /// Stops after writing everything queued.
@@ -104,6 +109,7 @@ private:
   statement delete_part_;
   statement delete_parts_;
   config::store_settings settings_;
+  key_filter* filter_ = nullptr;
   std::unique_ptr<checkpointer> checkpointer_; // after db_: stops before db_ closes
 
   mutable std::mutex mtx_;

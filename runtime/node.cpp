@@ -73,6 +73,7 @@ actors::entity_context entity_context_of(const config::settings& s,
   ctx.order_events = std::move(events);
   ctx.now_ms = [] { return base::unix_millis(std::chrono::system_clock::now()); };
   ctx.idle_timeout = s.entities.idle_timeout;
+  ctx.stop_timeout = s.entities.stop_timeout;
   ctx.stock_tombstone_ttl = s.entities.tombstone_ttl;
   ctx.saga.hold_ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.orders.hold).count();
   ctx.saga.step_timeout_ms = s.orders.step_timeout.count();
@@ -607,9 +608,24 @@ void node::stop() {
   if (p.catalog)
     p.catalog->set_stock_owner({});
   if (p.actors && p.entities.directory) {
-    // The directory stops every entity, then itself. Snapshot writes still queued
-    // complete, but call nobody back once the sink is detached.
-    caf::anon_send_exit(p.entities.directory, caf::exit_reason::user_shutdown);
+    // The directory stops every entity, then itself: each entity first writes what is still
+    // unwritten (a cart's write-behind), so the directory is waited for before the writer is
+    // flushed. Snapshot writes still queued after that complete, but call nobody back once
+    // the sink is detached.
+    {
+      caf::scoped_actor waiter{*p.actors};
+      waiter->monitor(p.entities.directory);
+      caf::anon_send_exit(p.entities.directory, caf::exit_reason::user_shutdown);
+      auto began = std::chrono::steady_clock::now();
+      // The directory kills what is left after entities.stop_timeout; a little more here.
+      waiter->receive([](const caf::down_msg&) {},
+                      caf::after(settings_.entities.stop_timeout + std::chrono::seconds(5)) >>
+                          [] { base::log_warn("entities did not stop in time", {}); });
+      base::log_info("entities stopped",
+                     {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - began)
+                                 .count()}});
+    }
     caf::anon_send_exit(p.entities.bank, caf::exit_reason::user_shutdown);
     p.entities = {};
   }

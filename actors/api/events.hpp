@@ -12,6 +12,11 @@ struct order_event {
   std::string status;         ///< the new status (PAID, SHIPPED, ...)
   std::string payment_status; ///< pending, captured, refunded, ... ("" before a payment)
   std::int64_t at_ms = 0;
+  /// The event's type when it is not `order.<status>`: `order.partially_returned` (a return of
+  /// some units finished, refunded and back on hand; the order stays DELIVERED).
+  std::string type;
+  /// Units returned so far over all lines, on return events (-1: not told).
+  std::int64_t returned_units = -1;
 };
 
 /// Receives order events; the HTTP edge's event hub implements it. Called from CAF workers:

@@ -376,7 +376,7 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
   // A checkout cut short by a passivation or a crash: ask its order how it ended.
   send_checkout(self);
   expire(self);
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](cart_get_atom) {
         ++self->state.routed;

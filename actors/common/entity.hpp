@@ -131,10 +131,16 @@ void send_later(caf::stateful_actor<State>* self, std::chrono::milliseconds dela
     self->delayed_send(self, delay, std::forward<Ts>(xs)...);
 }
 
-/// Arms the first idle check. Call once when the entity starts.
+/// Arms the first idle check, and makes the entity write what is still unwritten when told to
+/// exit (the directory's stop: a cart's write-behind, an order's noted change) and stop once
+/// that is durable, or when the write failed (a kill is not trapped: it stops at once). Call once
+/// when the entity starts.
 template <class State>
-void start_idle_checks(caf::stateful_actor<State>* self) {
+void start_entity(caf::stateful_actor<State>* self) {
   send_later(self, self->state.ctx->idle_timeout, idle_atom::value);
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    when_durable(self, [self, reason = m.reason](bool) { self->quit(reason); });
+  });
 }
 
 /// The idle check: when nothing was routed here for a whole period, nothing is being written

@@ -69,6 +69,9 @@ struct entity_context {
   std::function<std::int64_t()> now_ms;
   std::int64_t epoch = 0;                         ///< membership epoch for snapshot fencing
   std::chrono::milliseconds idle_timeout{60'000}; ///< passivate an entity idle this long
+  /// On a stop, how long the entities have to write what is unwritten (then the directory
+  /// kills the rest).
+  std::chrono::milliseconds stop_timeout{30'000};
   saga_settings saga;
   std::vector<warehouse_site> warehouses;
   /// Delivery days from a warehouse's region to a buyer's region.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/actor_system.hpp>
@@ -19,6 +20,8 @@ namespace {
 
 /// Self-sent after an entity stopped because a snapshot write failed: `(reactivate_atom, ref)`.
 using reactivate_atom = caf::atom_constant<caf::atom("reactivate")>;
+/// Self-sent when the entities' time to stop ran out: `(stop_due_atom)`.
+using stop_due_atom = caf::atom_constant<caf::atom("stopdue")>;
 
 /// How long a stopped entity stays down before it is activated again (a broken disk is not
 /// hammered in a tight loop).
@@ -32,6 +35,9 @@ struct entry {
 
 struct directory_state {
   std::shared_ptr<const entity_factories> factories;
+  std::chrono::milliseconds stop_timeout{30'000};
+  /// Told to exit: no more activations; exits with this reason once every entity stopped.
+  std::optional<caf::error> stopping;
   std::unordered_map<std::string, entry> entries; // "kind/key"
   std::unordered_map<caf::actor_id, std::string> by_id;
   std::uint64_t routed = 0;
@@ -50,6 +56,8 @@ entry* activate(directory_self* self, const entity_ref& ref) {
   auto it = st.entries.find(name);
   if (it != st.entries.end())
     return &it->second;
+  if (st.stopping)
+    return nullptr; // a reactivation that was due
   auto f = st.factories->find(ref.kind);
   if (f == st.factories->end())
     return nullptr;
@@ -66,13 +74,23 @@ entry* activate(directory_self* self, const entity_ref& ref) {
 }
 
 caf::behavior directory_actor(directory_self* self,
-                              std::shared_ptr<const entity_factories> factories) {
+                              std::shared_ptr<const entity_factories> factories,
+                              std::chrono::milliseconds stop_timeout) {
   self->state.factories = std::move(factories);
-  // A shutdown request: every entity stops with the directory.
+  self->state.stop_timeout = stop_timeout;
+  // A shutdown request: every entity writes what is unwritten and stops, then the directory.
+  // An entity that is stopped does not lose a change it answered for (a cart's write-behind).
   self->set_exit_handler([self](caf::exit_msg& m) {
-    for (auto& [name, e] : self->state.entries)
+    auto& st = self->state;
+    if (st.stopping)
+      return;
+    st.stopping = m.reason;
+    for (auto& [name, e] : st.entries)
       self->send_exit(e.handle, m.reason);
-    self->quit(m.reason);
+    if (st.entries.empty())
+      self->quit(m.reason);
+    else
+      self->delayed_send(self, st.stop_timeout, stop_due_atom::value);
   });
   // An entity stopped (passivated, crashed, or its store failed).
   self->set_down_handler([self](caf::down_msg& m) {
@@ -89,7 +107,7 @@ caf::behavior directory_actor(directory_self* self,
       // An entity that stopped because its snapshot could not be written lost its timers with
       // it: activate it again from its last durable snapshot (an order resumes its saga, a
       // warehouse moves its lists on) rather than wait for a message that may never come.
-      if (m.reason == caf::make_error(errc::store_failed)) {
+      if (m.reason == caf::make_error(errc::store_failed) && !st.stopping) {
         auto kind = e->second.kind;
         self->delayed_send(self, reactivate_after, reactivate_atom::value,
                            entity_ref{kind, it->second.substr(kind.size() + 1)});
@@ -97,10 +115,16 @@ caf::behavior directory_actor(directory_self* self,
       st.entries.erase(e);
     }
     st.by_id.erase(it);
+    if (st.stopping && st.entries.empty())
+      self->quit(*st.stopping);
   });
   return {
       [self](route_atom, const entity_ref& ref, caf::message& msg) -> caf::result<caf::message> {
         auto& st = self->state;
+        // Stopping: the entities are writing their last changes; a message now could change
+        // one after its last write.
+        if (st.stopping)
+          return caf::make_error(errc::shutting_down, to_string(ref));
         auto e = activate(self, ref);
         if (e == nullptr)
           return caf::make_error(errc::unknown_entity, to_string(ref));
@@ -111,6 +135,14 @@ caf::behavior directory_actor(directory_self* self,
         return caf::delegated<caf::message>{};
       },
       [self](reactivate_atom, const entity_ref& ref) { activate(self, ref); },
+      [self](stop_due_atom) {
+        auto& st = self->state;
+        // Entities that did not finish their last write in time (a store that hangs): stopped
+        // without it; they restart from their last durable snapshot.
+        for (auto& [name, e] : st.entries)
+          self->send_exit(e.handle, caf::exit_reason::kill);
+        self->quit(*st.stopping);
+      },
       [self](passivate_atom, const entity_ref& ref, std::uint64_t routed) {
         auto& st = self->state;
         auto it = st.entries.find(to_string(ref));
@@ -139,8 +171,9 @@ caf::behavior directory_actor(directory_self* self,
 } // namespace
 
 caf::actor spawn_local_directory(caf::actor_system& sys,
-                                 std::shared_ptr<const entity_factories> factories) {
-  return sys.spawn(directory_actor, std::move(factories));
+                                 std::shared_ptr<const entity_factories> factories,
+                                 std::chrono::milliseconds stop_timeout) {
+  return sys.spawn(directory_actor, std::move(factories), stop_timeout);
 }
 
 } // namespace souk::actors

@@ -26,7 +26,7 @@ static node_entities start_with(caf::actor_system& sys, entity_context ctx,
                                 const std::function<caf::actor(const caf::actor&)>& make_bank) {
   auto factories = std::make_shared<entity_factories>();
   node_entities out;
-  out.directory = spawn_local_directory(sys, factories);
+  out.directory = spawn_local_directory(sys, factories, ctx.stop_timeout);
   out.bank = make_bank(out.directory);
   ctx.directory = out.directory;
   ctx.bank = out.bank;

@@ -91,7 +91,7 @@ caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const en
   st.ctx = std::move(ctx);
   if (auto snap = load_snapshot(st))
     st.decode(snap->state);
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](idem_begin_atom, const std::string& fingerprint) {
         auto& s = self->state;

@@ -36,6 +36,7 @@ struct order_actor_state : entity_base {
   std::int64_t armed_at = 0;
   std::uint64_t timer_generation = 0;
   std::optional<order_status> published; ///< the status last told to ctx.order_events
+  int published_returns = 0;             ///< the finished returns told to ctx.order_events
 
   std::string encode() const { return saga->encode(); }
   bool can_passivate() const {
@@ -52,6 +53,18 @@ order_answer answer_of(const order_state_machine& m, std::string code = {}) {
 }
 
 void handle(self_t* self, std::vector<saga_command> cmds);
+
+/// Returns refunded and back on hand (the one in progress is not).
+int finished_returns(const order_state_machine& m) {
+  return m.phase() == saga_phase::returning ? m.returns() - 1 : m.returns();
+}
+
+std::int64_t returned_units(const order_state_machine& m) {
+  std::int64_t n = 0;
+  for (auto& l : m.lines())
+    n += l.returned;
+  return n;
+}
 
 /// Arms the saga's timer for `at` (a newer arming makes the older message stale).
 void arm_timer(self_t* self, std::int64_t at) {
@@ -87,15 +100,27 @@ void settle(self_t* self, std::vector<saga_command> cmds, bool changed) {
   }
   if (!st.return_waiters.empty() && m.phase() != saga_phase::returning)
     deliver_all(std::move(st.return_waiters), answer_of(m)); // RETURNED, or DELIVERED (partial)
-  // Buyers' event streams hear of a new status once it is durable.
-  if (st.ctx->order_events && st.published != m.status()) {
-    st.published = m.status();
-    order_event ev{m.user_id(), m.id(), to_string(m.status()), m.payment().status,
-                   st.ctx->now_ms()};
-    when_durable(self, [self, ev = std::move(ev)](bool ok) {
-      if (ok)
-        self->state.ctx->order_events->publish(ev);
-    });
+  // Buyers' event streams hear of a new status once it is durable, and of a partial return
+  // once it is refunded and back on hand (the order stays DELIVERED).
+  if (st.ctx->order_events) {
+    auto finished = finished_returns(m);
+    auto partial = finished > st.published_returns && m.status() == order_status::delivered;
+    if (st.published != m.status() || partial) {
+      st.published = m.status();
+      st.published_returns = finished;
+      auto returning = partial || m.status() == order_status::returned;
+      order_event ev{m.user_id(),
+                     m.id(),
+                     to_string(m.status()),
+                     m.payment().status,
+                     st.ctx->now_ms(),
+                     partial ? "order.partially_returned" : "",
+                     returning ? returned_units(m) : -1};
+      when_durable(self, [self, ev = std::move(ev)](bool ok) {
+        if (ok)
+          self->state.ctx->order_events->publish(ev);
+      });
+    }
   }
   // A change that issues no command, answers nobody and publishes nothing (one line reserved
   // or confirmed while others are still out, a late answer noted) is not written on its own:
@@ -315,12 +340,13 @@ caf::behavior order_actor(self_t* self, std::string order_id,
   if (auto snap = load_snapshot(st)) {
     st.saga = order_state_machine::from_json(nlohmann::json::parse(snap->state), st.ctx->saga);
     st.published = st.saga->status(); // told before it was written, or a restart resyncs
+    st.published_returns = finished_returns(*st.saga);
     // Resume: whatever the last durable step was waiting for is asked again (idempotent), and
     // a deadline or hold that passed while the node was down fires at once.
     if (st.saga->phase() != saga_phase::done)
       settle(self, st.saga->resume(st.ctx->now_ms()), true);
   }
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](checkout_atom, checkout_cmd& c) {
         auto& s = self->state;

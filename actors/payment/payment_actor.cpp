@@ -152,7 +152,7 @@ caf::behavior payment_actor(self_t* self, std::string order_id,
     for (auto& e : j.at("seen_events"))
       st.seen_events.push_back(e.get<std::string>());
   }
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](bank_call_due_atom, std::uint64_t n) {
         if (auto rp = close_call(self, n))

@@ -128,7 +128,7 @@ caf::behavior stock_actor(self_t* self, std::string sku,
     persist(self);
   }
   arm_expiry(self);
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](reserve_atom, const reserve_cmd& c) {
         auto& s = self->state;

@@ -63,7 +63,7 @@ caf::behavior user_actor(self_t* self, std::string user_id,
   st.ctx = std::move(ctx);
   if (auto snap = load_snapshot(st))
     st.decode(snap->state);
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](user_create_atom, user_profile& p) {
         auto& s = self->state;

@@ -173,7 +173,7 @@ caf::behavior warehouse_actor(self_t* self, std::string warehouse_id,
       st.lists.emplace(part.name, list_from(nlohmann::json::parse(part.state)));
   }
   arm_tick(self);
-  start_idle_checks(self);
+  start_entity(self);
   return {
       [self](pick_atom, pick_cmd& c) {
         auto& s = self->state;

@@ -652,5 +652,53 @@ TEST_F(SoukdTest, StockSetBySellersIsOwnedByTheSkuActorAndSurvivesARestart) {
   EXPECT_EQ(*code, 0) << again->stderr_text();
 }
 
+// API.md "Running a node": SIGTERM finishes requests and flushes. A cart answers before its
+// write-behind snapshot (cart.write_behind_ms); a stop must write it rather than lose the
+// line the buyer was told is in the cart.
+TEST_F(SoukdTest, ACartChangeAnsweredJustBeforeSigtermIsThereAfterTheRestart) {
+  auto args = node_args();
+  args.insert(args.end(), {"--demo-catalog", "20", "--cart-write-behind-ms", "60000"});
+  std::string token, sku;
+  {
+    auto p = launch(args);
+    auto ready = wait_ready(*p);
+    ASSERT_FALSE(ready.is_null()) << p->stderr_text();
+    auto port = port_of(ready.value("http", ""));
+    auto guest = send_json(port, "POST", "/v1/sessions/guest", "{}", "");
+    ASSERT_TRUE(guest);
+    ASSERT_EQ(guest->status, 201) << guest->body;
+    token = json::parse(guest->body)["token"].get<std::string>();
+    auto product = test::http_get(port, "/v1/products/1");
+    ASSERT_TRUE(product);
+    sku = json::parse(product->body)["skus"][0]["sku"].get<std::string>();
+    auto add =
+        send_json(port, "POST", "/v1/cart/items", R"({"sku":")" + sku + R"(","qty":3})", token);
+    ASSERT_TRUE(add);
+    ASSERT_EQ(add->status, 200) << add->body;
+    ASSERT_TRUE(p->signal(SIGTERM)); // long before the write-behind is due
+    auto code = run_to_exit(*p);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0) << p->stderr_text();
+  }
+  auto again = launch(args);
+  auto ready = wait_ready(*again);
+  ASSERT_FALSE(ready.is_null()) << again->stderr_text();
+  auto port = port_of(ready.value("http", ""));
+  test::http_connection conn{port};
+  ASSERT_TRUE(conn.connected());
+  auto cart = conn.round_trip(
+      test::make_request("GET", "/v1/cart", "Authorization: Bearer " + token + "\r\n", "", false));
+  ASSERT_TRUE(cart);
+  ASSERT_EQ(cart->status, 200) << cart->body;
+  auto items = json::parse(cart->body)["items"];
+  ASSERT_EQ(items.size(), 1U) << "the line answered before SIGTERM was lost: " << cart->body;
+  EXPECT_EQ(items[0]["sku"], sku);
+  EXPECT_EQ(items[0]["qty"], 3);
+  ASSERT_TRUE(again->signal(SIGTERM));
+  auto code = run_to_exit(*again);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << again->stderr_text();
+}
+
 } // namespace
 } // namespace souk

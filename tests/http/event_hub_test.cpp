@@ -12,7 +12,7 @@ namespace souk::http {
 namespace {
 
 actors::order_event paid(const std::string& user, const std::string& order) {
-  return {user, order, "PAID", "captured", 1'796'000'000'000};
+  return {user, order, "PAID", "captured", 1'796'000'000'000, "", -1};
 }
 
 struct recorder {
@@ -48,6 +48,27 @@ TEST(EventHubTest, DeliversToEveryStreamOfTheBuyerAndNoOneElse) {
   EXPECT_EQ(data["payment_status"], "captured");
   EXPECT_EQ(data["at"], "2026-11-30T00:53:20.000000Z");
   EXPECT_EQ(a1.seen[0].id, a2.seen[0].id);
+}
+
+TEST(EventHubTest, APartialReturnIsItsOwnTypeAndCarriesTheReturnedUnits) {
+  event_hub hub{10, 100};
+  recorder a;
+  hub.subscribe("u_a", "", a.sink());
+  auto e = paid("u_a", "o_1");
+  e.status = "DELIVERED";
+  e.payment_status = "partially_refunded";
+  e.type = "order.partially_returned";
+  e.returned_units = 2;
+  hub.publish(e);
+  hub.publish(paid("u_a", "o_2"));
+  ASSERT_EQ(a.seen.size(), 2U);
+  EXPECT_EQ(a.seen[0].type, "order.partially_returned");
+  auto data = nlohmann::json::parse(a.seen[0].data);
+  EXPECT_EQ(data["status"], "DELIVERED");
+  EXPECT_EQ(data["returned_units"], 2);
+  EXPECT_EQ(a.seen[1].type, "order.paid");
+  EXPECT_FALSE(nlohmann::json::parse(a.seen[1].data).contains("returned_units"))
+      << "only return events tell units";
 }
 
 TEST(EventHubTest, ResumesAfterLastEventIdWithExactlyTheMissedEvents) {

@@ -196,6 +196,8 @@ struct node_options {
   std::chrono::milliseconds tombstone_ttl{86'400'000}; ///< SKUs prune ended reservations
   /// Initial stock: sku → {warehouse → on_hand}.
   std::map<std::string, std::map<std::string, std::int64_t>> stock;
+  /// Hears the orders' events (as the HTTP edge's event hub does); may be null.
+  std::shared_ptr<actors::order_event_listener> order_events;
 };
 
 /// One node: actor system on the test scheduler, directory, bank, entity kinds, real store.
@@ -218,8 +220,10 @@ public:
     ctx.store = sink_;
     ctx.now_ms = [this] { return now_ms(); };
     ctx.idle_timeout = opts.idle_timeout;
+    ctx.stop_timeout = stop_timeout_;
     ctx.stock_tombstone_ttl = opts.tombstone_ttl;
     ctx.saga = opts.saga;
+    ctx.order_events = opts.order_events;
     ctx.wms_step = opts.wms_step;
     ctx.warehouses = {{"wh-msk", "msk"}, {"wh-spb", "spb"}, {"wh-ekb", "ekb"}};
     ctx.delivery_days = [](const std::string& from, const std::string& to) {
@@ -265,9 +269,15 @@ public:
       sched_.run();
       sink_->drain();
     }
+    // The stop: each entity writes what is unwritten, then stops, then the directory. Writes
+    // a crashed sink never completes leave their entities to the directory's deadline.
     anon_send_exit(directory_, caf::exit_reason::user_shutdown);
     anon_send_exit(bank_, caf::exit_reason::user_shutdown);
     anon_send_exit(client_, caf::exit_reason::user_shutdown);
+    sched_.run();
+    while (!sink_->crashed() && sink_->drain() > 0)
+      sched_.run();
+    sched_.advance_time(stop_timeout_ + std::chrono::seconds(1));
     sched_.run();
   }
 
@@ -385,10 +395,10 @@ public:
                   v.element->content().match_elements<caf::down_msg>();
       return exit || v.receiver == bank ? fate::deliver : fate::drop;
     };
-    // (An exit each, as a crash would end them; the directory drops them on their down
-    // messages.)
+    // (A kill each, as a crash would end them: not the stop's exit, on which an entity writes
+    // first; the directory drops them on their down messages.)
     for (auto& [id, a] : entities_seen_)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(a, caf::exit_reason::kill);
     entities_seen_.clear();
     while (step()) {
     }
@@ -537,6 +547,8 @@ private:
   caf::scheduler::test_coordinator& sched_;
   caf::scoped_actor self_;
   std::int64_t start_ms_;
+  std::chrono::milliseconds stop_timeout_{
+      30'000}; ///< the entities' time to stop (see the destructor)
   caf::actor_clock::time_point start_clock_;
   std::unique_ptr<persistence::store> store_;
   std::shared_ptr<deferred_sink> sink_;

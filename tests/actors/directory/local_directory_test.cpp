@@ -1,14 +1,18 @@
 // The single-node directory on CAF's test scheduler, with stand-in entities: it monitors the
 // entities it activates (no links, whose bookkeeping CAF keeps in one list per actor that grows
 // with every active entity), drops one that stopped so the next message activates it again, and
-// stops every entity when it is told to exit.
+// stops every entity when it is told to exit, waiting (up to a deadline) for those that write
+// before they stop.
 
 #include "actors/api/directory.hpp"
+#include "actors/api/errors.hpp"
 #include "actors/api/register.hpp"
 #include "actors/directory/local_directory.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -23,6 +27,7 @@ namespace souk {
 namespace {
 
 using stop_atom = caf::atom_constant<caf::atom("teststop")>;
+using finish_atom = caf::atom_constant<caf::atom("testfin")>;
 
 class LocalDirectoryTest : public ::testing::Test {
 protected:
@@ -45,7 +50,26 @@ protected:
           },
           0);
     };
-    directory_ = actors::spawn_local_directory(sys_, factories);
+    // A stand-in for an entity with a write in flight when the stop comes: it stops only on
+    // `finish_atom` after its exit (or when killed).
+    (*factories)["slow"] = [this](caf::actor_system& s, const std::string&) {
+      auto a = s.spawn(
+          [](caf::event_based_actor* self, int) -> caf::behavior {
+            auto told = std::make_shared<bool>(false);
+            self->set_exit_handler([told](caf::exit_msg&) { *told = true; });
+            return {
+                [](const std::string&) { return std::string{"slow"}; },
+                [self, told](finish_atom) {
+                  if (*told)
+                    self->quit(caf::exit_reason::user_shutdown);
+                },
+            };
+          },
+          0);
+      slow_.push_back(a);
+      return a;
+    };
+    directory_ = actors::spawn_local_directory(sys_, factories, std::chrono::seconds(30));
     sched_.run();
   }
 
@@ -82,6 +106,7 @@ protected:
   caf::scoped_actor self_;
   caf::actor directory_;
   int spawned_ = 0;
+  std::vector<caf::actor> slow_;
 };
 
 TEST_F(LocalDirectoryTest, AnEntityThatStoppedIsDroppedAndTheNextMessageActivatesItAgain) {
@@ -111,6 +136,47 @@ TEST_F(LocalDirectoryTest, ItsExitStopsEveryEntityButAnEntityStoppingLeavesItRun
   caf::anon_send_exit(directory_, caf::exit_reason::user_shutdown);
   sched_.run();
   EXPECT_EQ(sys_.registry().running(), running - 1);
+}
+
+TEST_F(LocalDirectoryTest, ItsExitWaitsForEntitiesStillWritingAndRefusesMessagesMeanwhile) {
+  auto running = sys_.registry().running();
+  ASSERT_EQ(ask("k"), "k#1");
+  auto h = self_->request(directory_, caf::infinite, actors::route_atom_v,
+                          actors::entity_ref{"slow", "s"}, caf::make_message(std::string{"hi"}));
+  sched_.run();
+  h.receive([](std::string&) {}, [](caf::error&) {});
+  ASSERT_EQ(slow_.size(), 1U);
+  EXPECT_EQ(sys_.registry().running(), running + 2);
+  caf::anon_send_exit(directory_, caf::exit_reason::user_shutdown);
+  sched_.run();
+  // The echo stopped; the slow one writes, and the directory waits for it.
+  EXPECT_EQ(sys_.registry().running(), running + 1);
+  EXPECT_EQ(ask("k"), "error: " + sys_.render(caf::make_error(actors::errc::shutting_down,
+                                                              std::string{"echo/k"})))
+      << "no entity is activated or reached while the others write their last changes";
+  EXPECT_EQ(spawned_, 1);
+  caf::anon_send(slow_[0], finish_atom::value);
+  sched_.run();
+  EXPECT_EQ(sys_.registry().running(), running - 1) << "the directory goes when the last one did";
+}
+
+TEST_F(LocalDirectoryTest, EntitiesThatDoNotStopByTheDeadlineAreKilled) {
+  auto running = sys_.registry().running();
+  for (auto key : {"a", "b"}) {
+    auto h = self_->request(directory_, caf::infinite, actors::route_atom_v,
+                            actors::entity_ref{"slow", key}, caf::make_message(std::string{"hi"}));
+    sched_.run();
+    h.receive([](std::string&) {}, [](caf::error&) {});
+  }
+  EXPECT_EQ(sys_.registry().running(), running + 2);
+  caf::anon_send_exit(directory_, caf::exit_reason::user_shutdown);
+  sched_.run();
+  sched_.advance_time(std::chrono::seconds(29));
+  sched_.run();
+  EXPECT_EQ(sys_.registry().running(), running + 2) << "still within the stop's time";
+  sched_.advance_time(std::chrono::seconds(2));
+  sched_.run();
+  EXPECT_EQ(sys_.registry().running(), running - 1) << "a store that hangs does not hang the stop";
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The order saga through real actors (directory, SKU stock, order, payment, bank, warehouse) on
 // CAF's deterministic scheduler over a real SQLite store.
 
+#include "actors/api/events.hpp"
 #include "actors/api/order_api.hpp"
 #include "actors/api/payment_api.hpp"
 #include "actors/api/stock_api.hpp"
@@ -8,7 +9,10 @@
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_node.hpp"
 
+#include <cctype>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -21,6 +25,29 @@ using namespace std::chrono_literals;
 using actors::checkout_atom;
 using actors::checkout_cmd;
 using actors::order_answer;
+
+/// The order events the node published, in order.
+struct event_log final : actors::order_event_listener {
+  std::mutex mtx;
+  std::vector<actors::order_event> seen;
+  void publish(const actors::order_event& e) override {
+    std::lock_guard<std::mutex> guard{mtx};
+    seen.push_back(e);
+  }
+  /// "type status returned_units" of each event (the type `order.<status>` when not set).
+  std::vector<std::string> described() {
+    std::lock_guard<std::mutex> guard{mtx};
+    std::vector<std::string> out;
+    for (auto& e : seen) {
+      std::string status;
+      for (char c : e.status)
+        status += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.push_back((e.type.empty() ? "order." + status : e.type) + " " + e.status + " " +
+                    std::to_string(e.returned_units));
+    }
+    return out;
+  }
+};
 
 struct sku_levels {
   std::int64_t on_hand = 0, reserved = 0, available = 0, sold = 0;
@@ -208,7 +235,10 @@ order_answer give_back(test::test_node& node, const std::string& id,
 }
 
 TEST_F(SagaTest, PartialReturnsRefundAndRestockTheirUnitsUntilTheLastEndsReturned) {
-  test::test_node node{dir_.path(), options()};
+  auto events = std::make_shared<event_log>();
+  auto opts = options();
+  opts.order_events = events;
+  test::test_node node{dir_.path(), opts};
   auto placed =
       node.ask<order_answer>("order", "o10", checkout_atom::value, order("o10", {{"sku-a", 3}}));
   ASSERT_TRUE(node.decide(body(placed)["payment"]["id"].get<std::string>(), true));
@@ -240,6 +270,13 @@ TEST_F(SagaTest, PartialReturnsRefundAndRestockTheirUnitsUntilTheLastEndsReturne
   EXPECT_EQ(sku.on_hand, 10);
   EXPECT_EQ(sku.sold, 0);
   EXPECT_EQ(give_back(node, "o10", {}).code, "not_returnable");
+  // Buyers' streams hear of each return: the partial one though the status stayed DELIVERED,
+  // the refused ones not at all.
+  auto seen = events->described();
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen.back(), "order.returned RETURNED 3");
+  EXPECT_EQ(seen[seen.size() - 2], "order.partially_returned DELIVERED 1");
+  EXPECT_EQ(seen[seen.size() - 3], "order.delivered DELIVERED -1");
 }
 
 TEST_F(SagaTest, AReturnAfterTheSkuPrunedTheShippedReservationStillRestocks) {
