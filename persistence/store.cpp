@@ -100,7 +100,7 @@ result<std::unique_ptr<store>> store::open(const std::string& data_dir,
     checkpoint_db = std::move(*c);
   }
   if (settings.key_filter_mib > 0) {
-    // Every key in the file, before the writer can take a write: ~0.1 s per million rows.
+    // Every key in the file, before the writer can take a write (one scan of the keys).
     self->filter_ = std::make_unique<key_filter>(settings.key_filter_mib * 8 * 1024 * 1024);
     status err;
     auto keys = self->reader_.prepare("SELECT kind, key FROM snapshots", &err);

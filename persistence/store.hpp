@@ -62,7 +62,8 @@ public:
   /// Sets a `meta` entry durably (through the writer; blocks until committed).
   status set_meta(const std::string& name, const std::string& value);
 
-  /// Loads that the key filter answered without a read, and loads that read (for benchmarks).
+  /// Loads that the key filter answered without a read, and loads that read (tests check the
+  /// filter with them).
   std::uint64_t loads_skipped() const { return loads_skipped_.load(std::memory_order_relaxed); }
   std::uint64_t loads_read() const { return loads_read_.load(std::memory_order_relaxed); }
 

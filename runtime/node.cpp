@@ -618,13 +618,17 @@ void node::stop() {
       caf::anon_send_exit(p.entities.directory, caf::exit_reason::user_shutdown);
       auto began = std::chrono::steady_clock::now();
       // The directory kills what is left after entities.stop_timeout; a little more here.
-      waiter->receive([](const caf::down_msg&) {},
+      bool down = false;
+      waiter->receive([&down](const caf::down_msg&) { down = true; },
                       caf::after(settings_.entities.stop_timeout + std::chrono::seconds(5)) >>
-                          [] { base::log_warn("entities did not stop in time", {}); });
-      base::log_info("entities stopped",
-                     {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - began)
-                                 .count()}});
+                          [] {});
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - began)
+                    .count();
+      if (down)
+        base::log_info("entities stopped", {{"ms", ms}});
+      else
+        base::log_warn("entities did not stop in time", {{"ms", ms}});
     }
     caf::anon_send_exit(p.entities.bank, caf::exit_reason::user_shutdown);
     p.entities = {};

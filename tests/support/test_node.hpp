@@ -547,8 +547,8 @@ private:
   caf::scheduler::test_coordinator& sched_;
   caf::scoped_actor self_;
   std::int64_t start_ms_;
-  std::chrono::milliseconds stop_timeout_{
-      30'000}; ///< the entities' time to stop (see the destructor)
+  /// The entities' time to stop (see the destructor).
+  std::chrono::milliseconds stop_timeout_{30'000};
   caf::actor_clock::time_point start_clock_;
   std::unique_ptr<persistence::store> store_;
   std::shared_ptr<deferred_sink> sink_;
