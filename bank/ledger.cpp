@@ -1,8 +1,10 @@
 #include "bank/ledger.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <random>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -19,13 +21,14 @@ CREATE TABLE IF NOT EXISTS payments(
   captured INTEGER NOT NULL, refunded INTEGER NOT NULL, callback_url TEXT NOT NULL,
   created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency(
-  op TEXT NOT NULL, key TEXT NOT NULL, answer TEXT NOT NULL, PRIMARY KEY(op, key));
+  op TEXT NOT NULL, key TEXT NOT NULL, answer TEXT NOT NULL, created INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(op, key));
 CREATE TABLE IF NOT EXISTS cancelled_orders(order_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS events(
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payment_id TEXT NOT NULL,
   order_id TEXT NOT NULL, status TEXT NOT NULL, amount INTEGER NOT NULL,
   callback_url TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
-  refunded INTEGER NOT NULL DEFAULT -1);
+  refunded INTEGER NOT NULL DEFAULT -1, created INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
 
@@ -60,6 +63,12 @@ outcome failed(std::string code, payment p = {}) {
 
 } // namespace
 
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string event::body() const {
   json j{{"event_id", event_id},
          {"payment_id", payment_id},
@@ -82,13 +91,26 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000", schema})
     if (auto st = db.exec(sql); !st.ok())
       return st;
-  // A bank file from before events carried the refunded total gets the column.
-  bool has_refunded = false;
-  if (auto cols = db.cached("SELECT 1 FROM pragma_table_info('events') WHERE name = 'refunded'"))
-    has_refunded = cols->step();
-  if (!has_refunded)
-    if (auto st = db.exec("ALTER TABLE events ADD COLUMN refunded INTEGER NOT NULL DEFAULT -1");
-        !st.ok())
+  // Columns a bank file from before them lacks: events' refunded total, and the times that
+  // retention goes by, with which the rows already there count as written now (so they are kept
+  // a full retention). `then` runs only when the column was added.
+  auto add_column = [&db](const char* table, const char* column, const char* ddl,
+                          const std::string& then) {
+    if (auto cols = db.cached(std::string{"SELECT 1 FROM pragma_table_info('"} + table +
+                              "') WHERE name = '" + column + "'");
+        cols && cols->step())
+      return status{};
+    auto st = db.exec("ALTER TABLE " + std::string{table} + " ADD COLUMN " + ddl);
+    return st.ok() && !then.empty() ? db.exec(then) : st;
+  };
+  auto now = std::to_string(wall_clock_ms());
+  for (auto [table, column, ddl, then] :
+       {std::tuple{"events", "refunded", "refunded INTEGER NOT NULL DEFAULT -1", std::string{}},
+        std::tuple{"events", "created", "created INTEGER NOT NULL DEFAULT 0",
+                   "UPDATE events SET created = " + now},
+        std::tuple{"idempotency", "created", "created INTEGER NOT NULL DEFAULT 0",
+                   "UPDATE idempotency SET created = " + now}})
+    if (auto st = add_column(table, column, ddl, then); !st.ok())
       return st;
   std::unique_ptr<ledger> out{new ledger{std::move(db)}};
   auto checkpoint_db = persistence::connection::open(path, false);
@@ -188,12 +210,14 @@ std::optional<outcome> ledger::replay(const char* op, const std::string& key) {
 }
 
 status ledger::remember(const char* op, const std::string& key, const outcome& o) {
-  auto st = db_.cached("INSERT OR IGNORE INTO idempotency(op, key, answer) VALUES (?, ?, ?)");
+  auto st =
+      db_.cached("INSERT OR IGNORE INTO idempotency(op, key, answer, created) VALUES (?, ?, ?, ?)");
   if (!st)
     return db_.last_error("prepare");
   st->bind(1, std::string_view{op})
       .bind(2, key)
-      .bind(3, json{{"code", o.code}, {"payment", to_json(o.pay)}}.dump());
+      .bind(3, json{{"code", o.code}, {"payment", to_json(o.pay)}}.dump())
+      .bind(4, clock_());
   st->step();
   return st->error();
 }
@@ -227,7 +251,7 @@ std::string ledger::next_id(const char* prefix, const char* table) {
 status ledger::add_event(event& e) {
   e.event_id = next_id("ev_", "events");
   auto st = db_.cached("INSERT INTO events(id, payment_id, order_id, status, amount, "
-                       "callback_url, refunded) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                       "callback_url, refunded, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st)
     return db_.last_error("prepare");
   st->bind(1, e.event_id)
@@ -236,7 +260,8 @@ status ledger::add_event(event& e) {
       .bind(4, e.status)
       .bind(5, e.amount)
       .bind(6, e.callback_url)
-      .bind(7, e.refunded);
+      .bind(7, e.refunded)
+      .bind(8, clock_());
   st->step();
   return st->error();
 }
@@ -414,6 +439,40 @@ std::optional<std::string> ledger::meta(const std::string& key) {
   if (!st->step())
     return std::nullopt;
   return st->column_text(0);
+}
+
+ledger::pruned ledger::prune(std::int64_t older_than_ms, std::int64_t max_rows) {
+  pruned out;
+  if (!db_.run("BEGIN IMMEDIATE").ok())
+    return out;
+  // Each looks at the `max_rows` oldest rows only (by rowid, which is insertion order), so one
+  // call stays short however large the table: the service calls again while a call was full.
+  auto keys = db_.cached("DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM (SELECT "
+                         "rowid, created FROM idempotency ORDER BY rowid LIMIT ?2) WHERE "
+                         "created < ?1)");
+  // The newest event stays: event ids are numbered from the largest seq left.
+  auto events = db_.cached(
+      "DELETE FROM events WHERE seq IN (SELECT seq FROM (SELECT seq, created, delivered FROM "
+      "events ORDER BY seq LIMIT ?2) WHERE delivered = 1 AND created < ?1 AND seq < (SELECT "
+      "MAX(seq) FROM events))");
+  bool ok = keys && events;
+  if (ok) {
+    keys->bind(1, older_than_ms).bind(2, max_rows);
+    keys->step();
+    ok = keys->error().ok();
+    out.idempotency_keys = ok ? db_.changes() : 0;
+  }
+  if (ok) {
+    events->bind(1, older_than_ms).bind(2, max_rows);
+    events->step();
+    ok = events->error().ok();
+    out.events = ok ? db_.changes() : 0;
+  }
+  if (!ok || !db_.run("COMMIT").ok()) {
+    db_.run("ROLLBACK");
+    return {};
+  }
+  return out;
 }
 
 status ledger::set_meta(const std::string& key, const std::string& value) {

@@ -5,12 +5,16 @@
 #include "persistence/status.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace souk::bank {
+
+/// Unix milliseconds now (the system clock).
+std::int64_t wall_clock_ms();
 
 /// One payment as the bank keeps it. `status`: pending, captured, declined, cancelled,
 /// refunded, partially_refunded ("none" only in answers about an order that has no payment).
@@ -96,6 +100,21 @@ public:
   /// Marks a callback delivered (the merchant answered 2xx).
   void mark_delivered(const std::string& event_id);
 
+  /// What `prune` deleted.
+  struct pruned {
+    std::int64_t idempotency_keys = 0;
+    std::int64_t events = 0;
+  };
+  /// Forgets idempotency records and delivered callbacks written before `older_than_ms`
+  /// (Unix ms), looking at most at the `max_rows` oldest of each (call again while a count
+  /// equals `max_rows`). A key forgotten is a new key again. Payments are the bank's books and
+  /// stay; so do undelivered callbacks (the outbox) and the newest callback. All zero on a
+  /// store error (nothing deleted).
+  pruned prune(std::int64_t older_than_ms, std::int64_t max_rows);
+
+  /// The clock that stamps idempotency records and callbacks (Unix ms); tests move it.
+  void set_clock(std::function<std::int64_t()> clock) { clock_ = std::move(clock); }
+
   /// A value kept in the ledger file (e.g. the webhook secret of a bank-only process).
   std::optional<std::string> meta(const std::string& key);
   persistence::status set_meta(const std::string& key, const std::string& value);
@@ -122,6 +141,7 @@ private:
   /// and a checkpoint inside one of their commits held up the client requests behind it.
   std::unique_ptr<persistence::checkpointer> checkpointer_;
   std::string tag_; ///< this ledger's random id part: ids stay unique if the file is replaced
+  std::function<std::int64_t()> clock_ = wall_clock_ms;
 };
 
 } // namespace souk::bank

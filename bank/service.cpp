@@ -21,6 +21,7 @@ service::open(const std::string& ledger_path, const config::bank_settings& setti
     base::log_info("bank: sending callbacks owed from the last run", {{"events", owed.size()}});
   for (auto& e : owed)
     out->sender_->send(e);
+  out->schedule_sweep();
   return out;
 }
 
@@ -46,7 +47,38 @@ service::~service() {
 }
 
 void service::stop() {
+  stopping_ = true; // the sweep the sender runs at its stop neither sweeps nor comes again
   sender_->stop();
+}
+
+void service::schedule_sweep() {
+  run_after(settings_.sweep_every, [this] {
+    if (stopping_)
+      return;
+    sweep();
+    schedule_sweep();
+  });
+}
+
+ledger::pruned service::sweep() {
+  ledger::pruned total;
+  auto cutoff = wall_clock_ms() - settings_.retention.count();
+  for (;;) {
+    ledger::pruned one;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      one = ledger_->prune(cutoff, settings_.sweep_batch);
+    }
+    total.idempotency_keys += one.idempotency_keys;
+    total.events += one.events;
+    if ((one.idempotency_keys < settings_.sweep_batch && one.events < settings_.sweep_batch) ||
+        stopping_)
+      break;
+  }
+  if (total.idempotency_keys > 0 || total.events > 0)
+    base::log_info("bank: forgot old records",
+                   {{"idempotency_keys", total.idempotency_keys}, {"callbacks", total.events}});
+  return total;
 }
 
 bool service::draw(int percent) {

@@ -5,6 +5,7 @@
 #include "config/settings.hpp"
 #include "persistence/status.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -63,8 +64,13 @@ public:
   std::chrono::milliseconds hang_time() const;
   std::chrono::milliseconds answer_delay() const { return settings_.delay; }
 
-  /// Stops the sender; held-back answers go out now. Idempotent.
+  /// Stops the sender and the sweeps; held-back answers go out now. Idempotent.
   void stop();
+
+  /// Forgets idempotency records and delivered callbacks older than `bank.retention_ms`, in
+  /// transactions of `bank.sweep_batch` rows (bank calls run between them). Runs every
+  /// `bank.sweep_every_ms` on the sender's thread; public for tests.
+  ledger::pruned sweep();
 
   sender_stats callback_stats() const { return sender_->stats(); }
   const std::string& secret() const { return secret_; }
@@ -74,6 +80,7 @@ private:
           std::function<std::string()> public_url);
   bool draw(int percent);
   void send(const outcome& o);
+  void schedule_sweep();
 
   std::mutex mtx_;
   std::unique_ptr<ledger> ledger_;
@@ -82,6 +89,7 @@ private:
   std::function<std::string()> public_url_;
   std::mt19937_64 rng_;
   std::unique_ptr<callback_sender> sender_;
+  std::atomic<bool> stopping_{false};
 };
 
 } // namespace souk::bank

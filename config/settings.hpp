@@ -177,6 +177,10 @@ struct bank_settings {
   std::chrono::milliseconds callback_delay{0};
   bool auto_approve = false; ///< approve every payment at once (no 3-DS page)
   std::uint64_t seed = 1;
+  /// Simulated bank: idempotency records and delivered callbacks are kept this long.
+  std::chrono::milliseconds retention{86'400'000};
+  std::chrono::milliseconds sweep_every{600'000}; ///< how often the bank forgets old records
+  int sweep_batch = 1'000; ///< rows one sweep transaction looks at (the bank waits meanwhile)
 };
 
 /// The simulated warehouses.

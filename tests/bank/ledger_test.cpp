@@ -231,5 +231,85 @@ TEST_F(LedgerTest, EverythingSurvivesAReopen) {
   EXPECT_NE(next, id);
 }
 
+TEST_F(LedgerTest, PruneForgetsOldKeysAndDeliveredCallbacksButKeepsRecentOnesAndPayments) {
+  std::int64_t now = 1'000'000;
+  books_->set_clock([&now] { return now; });
+  auto id = create("o-1", 1000, "k1").pay.payment_id;
+  books_->decide(id, true, false); // a callback, delivered below
+  ASSERT_EQ(books_->refund(id, 100, "r1").code, "");
+  auto owed = books_->undelivered();
+  ASSERT_EQ(owed.size(), 2U);
+  books_->mark_delivered(owed[0].event_id); // the capture's; the refund's stays owed
+  now = 2'000'000;
+  auto id2 = create("o-2", 1000, "k2").pay.payment_id;
+  books_->decide(id2, true, false); // the newest callback, delivered
+  books_->mark_delivered(books_->undelivered().back().event_id);
+
+  // A cutoff before everything deletes nothing.
+  auto none = books_->prune(1'000'000, 100);
+  EXPECT_EQ(none.idempotency_keys, 0);
+  EXPECT_EQ(none.events, 0);
+  EXPECT_TRUE(books_->refund(id, 100, "r1").replayed);
+
+  auto some = books_->prune(1'500'000, 100);
+  EXPECT_EQ(some.idempotency_keys, 2) << "k1's create and r1's refund";
+  EXPECT_EQ(some.events, 1) << "only the delivered capture callback of o-1";
+  // r1 is a new key now: the same refund counts again, as any key past its retention.
+  auto again = books_->refund(id, 100, "r1");
+  EXPECT_FALSE(again.replayed);
+  EXPECT_EQ(again.pay.refunded, 200);
+  // The payment is still there, and its order still has only it.
+  EXPECT_EQ(books_->find(id)->refunded, 200);
+  EXPECT_EQ(create("o-1", 1000, "k-new").pay.payment_id, id);
+  // The owed refund callbacks stay until delivered; k2 is recent and still replays.
+  EXPECT_EQ(books_->undelivered().size(), 2U);
+  EXPECT_TRUE(create("o-2", 1000, "k2").replayed);
+
+  // Everything old and delivered goes, but the newest callback, whose seq numbers the next.
+  for (auto& e : books_->undelivered())
+    books_->mark_delivered(e.event_id);
+  auto rest = books_->prune(9'000'000, 100);
+  EXPECT_EQ(rest.events, 2);
+  now = 3'000'000;
+  books_->decide(create("o-3", 1000, "k3").pay.payment_id, true, false);
+  auto newest = books_->undelivered();
+  ASSERT_EQ(newest.size(), 1U);
+  for (auto* old : {&owed[0], &owed[1]})
+    EXPECT_NE(newest[0].event_id, old->event_id) << "an event id was given out twice";
+}
+
+TEST_F(LedgerTest, PruneLooksAtMostAtTheOldestRowsItIsGiven) {
+  std::int64_t now = 1'000;
+  books_->set_clock([&now] { return now; });
+  for (int i = 0; i < 5; ++i)
+    create("o-" + std::to_string(i), 100, "k" + std::to_string(i));
+  EXPECT_EQ(books_->prune(2'000, 2).idempotency_keys, 2);
+  EXPECT_EQ(books_->prune(2'000, 2).idempotency_keys, 2);
+  EXPECT_EQ(books_->prune(2'000, 2).idempotency_keys, 1);
+  EXPECT_EQ(books_->prune(2'000, 2).idempotency_keys, 0);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_FALSE(create("o-" + std::to_string(i), 100, "k" + std::to_string(i)).replayed);
+}
+
+TEST_F(LedgerTest, ABankFileFromBeforeRetentionKeepsItsOldKeysAFullRetention) {
+  books_.reset();
+  auto path = tmp_ / "old-bank.db";
+  {
+    auto conn = persistence::connection::open(path, true);
+    ASSERT_TRUE(conn) << conn.error().message;
+    ASSERT_TRUE(conn->exec("CREATE TABLE idempotency(op TEXT NOT NULL, key TEXT NOT NULL, "
+                           "answer TEXT NOT NULL, PRIMARY KEY(op, key));"
+                           "INSERT INTO idempotency VALUES ('refund', 'pay_x\nr1', "
+                           "'{\"code\":\"\",\"payment\":{}}')")
+                    .ok());
+  }
+  auto before = wall_clock_ms();
+  auto opened = ledger::open(path);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ((*opened)->prune(before - 1, 100).idempotency_keys, 0)
+      << "an old key counts as written at the upgrade";
+  EXPECT_EQ((*opened)->prune(wall_clock_ms() + 1, 100).idempotency_keys, 1);
+}
+
 } // namespace
 } // namespace souk::bank

@@ -272,6 +272,29 @@ TEST_F(BankRoutesTest, RefundAndCancelAreIdempotentByKey) {
   EXPECT_EQ(json::parse(r->body)["code"], "unknown_payment");
 }
 
+TEST_F(BankRoutesTest, KeysAreForgottenAfterTheRetentionByThePeriodicSweep) {
+  config::bank_settings s;
+  s.retention = 2s;
+  s.sweep_every = 100ms;
+  start(s);
+  auto id = create("o-1", 1000, "k1")["payment_id"].get<std::string>();
+  ASSERT_EQ(post("/bank/3ds/" + id, R"({"approve": true})")->status, 200);
+  auto refund = json{{"amount", 400}, {"idempotency_key", "r1"}}.dump();
+  auto first = post("/bank/v1/payments/" + id + "/refund", refund);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(json::parse(first->body)["refunded"], 400);
+  auto again = post("/bank/v1/payments/" + id + "/refund", refund);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(json::parse(again->body)["refunded"], 400) << "within the retention: a replay";
+  std::this_thread::sleep_for(2500ms);
+  // Past the retention the key is new again: the same body is a second refund.
+  auto later = post("/bank/v1/payments/" + id + "/refund", refund);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200) << later->body;
+  EXPECT_EQ(json::parse(later->body)["refunded"], 800);
+  EXPECT_EQ(svc_->sweep().idempotency_keys, 0) << "the periodic sweep left nothing old";
+}
+
 TEST_F(BankRoutesTest, ACallbackIsRetriedUntilTheMerchantAnswers2xx) {
   start();
   merchant_.answer_first({500, 503});
