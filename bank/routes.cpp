@@ -266,6 +266,9 @@ void add_bank_routes(http::router& routes, service& svc) {
     auto approve = approve_of(ctx);
     auto form = std::string{ctx.req[http::bhttp::field::content_type]}.rfind(
                     "application/x-www-form-urlencoded", 0) == 0;
+    if (!approve && !form && json::parse(ctx.req.body(), nullptr, false).is_discarded())
+      return respond(
+          http::make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
     if (!approve)
       return respond(invalid("/approve", "approve must be true or false", ctx.trace_id));
     auto o = svc.decide(ctx.params.at("id"), *approve);

@@ -89,6 +89,8 @@ const char* to_string(token_error e) {
 
 std::string sign_token(const principal& p, std::string_view secret) {
   nlohmann::json claims = {{"sub", p.subject}, {"role", p.role}, {"exp", p.expires_at}};
+  if (!p.region.empty())
+    claims["region"] = p.region;
   auto body = std::string{prefix} + b64url(claims.dump());
   return body + "." + b64url(hmac_sha256(secret, body));
 }
@@ -121,8 +123,14 @@ std::optional<principal> verify_token(std::string_view token, std::string_view s
     error = token_error::malformed;
     return std::nullopt;
   }
+  auto region = claims.find("region");
+  if (region != claims.end() && !region->is_string()) {
+    error = token_error::malformed;
+    return std::nullopt;
+  }
   principal p{claims["sub"].get<std::string>(), claims["role"].get<std::string>(),
-              claims["exp"].get<std::int64_t>()};
+              claims["exp"].get<std::int64_t>(),
+              region != claims.end() ? region->get<std::string>() : std::string{}};
   if (p.expires_at <= now) {
     error = token_error::expired;
     return std::nullopt;

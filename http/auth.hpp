@@ -17,6 +17,9 @@ struct principal {
   std::string subject;         ///< user id ("u-…", "g-…") or an ops name
   std::string role;            ///< "buyer", "seller" or "admin"
   std::int64_t expires_at = 0; ///< Unix seconds
+  /// The account's region (`GET /v1/regions` id), so that public reads can answer for the
+  /// caller's region without a lookup; empty for guests and tokens from before the claim.
+  std::string region = {};
 };
 
 /// Why a token was refused.

@@ -23,6 +23,7 @@
 #include "http/router.hpp"
 #include "http/routes/catalog_routes.hpp"
 #include "http/routes/client_routes.hpp"
+#include "http/routes/client_support.hpp"
 #include "http/routes/health.hpp"
 #include "http/routes/payment_routes.hpp"
 #include "http/routes/seller_routes.hpp"
@@ -517,7 +518,6 @@ std::string node::start() {
       return {false, "starting or draining"};
     return {true, {}};
   });
-  http::add_catalog_routes(p.routes, *p.catalog);
   http::add_seller_routes(p.routes, *p.catalog, secret);
   actors::gateway_limits gateway_limits;
   gateway_limits.actors = settings_.actors.gateway_actors;
@@ -541,6 +541,17 @@ std::string node::start() {
   client->return_reason_max = settings_.orders.return_reason_max;
   if (auto err = ensure_admin_account(*client, settings_.admin); !err.empty())
     return fail(err);
+  // Public reads answer for the region of the account whose token came (no 401 for a bad one:
+  // the route needs no token, so it answers as for no token).
+  http::add_catalog_routes(p.routes, *p.catalog, [client](const http::request_context& ctx) {
+    auto token = http::bearer_of(ctx.req[boost::beast::http::field::authorization]);
+    if (token.empty())
+      return std::string{};
+    http::token_error err = http::token_error::missing;
+    auto who = http::verify_token_cached(client->tokens.get(), token, client->token_secret,
+                                         http::unix_now(), err);
+    return who ? who->region : std::string{};
+  });
   http::add_account_routes(p.routes, client);
   http::add_cart_routes(p.routes, client);
   http::add_order_routes(p.routes, client);

@@ -249,7 +249,8 @@ void add_account_routes(router& routes, std::shared_ptr<const client_env> env) {
                                            "the email or the password is wrong", trace));
                         return;
                       }
-                      principal p{profile.id, profile.role, unix_now() + env->token_ttl.count()};
+                      principal p{profile.id, profile.role, unix_now() + env->token_ttl.count(),
+                                  profile.region};
                       auto out = session_json(p);
                       out["token"] = sign_token(p, env->token_secret);
                       auto answer = [out, reply = std::move(reply)]() mutable {
@@ -277,7 +278,7 @@ void add_account_routes(router& routes, std::shared_ptr<const client_env> env) {
                  respond(gateway_problem({"unavailable", ""}, ctx.trace_id));
                  return;
                }
-               principal p{id, "guest", unix_now() + env->token_ttl.count()};
+               principal p{id, "guest", unix_now() + env->token_ttl.count(), {}};
                auto out = session_json(p);
                out["token"] = sign_token(p, env->token_secret);
                respond(make_json(201, out));

@@ -8,11 +8,15 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Answers a cart call: 200 with the cart and its `ETag`, or the problem of its code.
-actors::entity_gateway::callback<actors::cart_answer> cart_reply(responder respond,
-                                                                 std::string trace) {
-  return [respond = std::move(respond), trace = std::move(trace)](actors::call_status st,
-                                                                  actors::cart_answer a) mutable {
+/// Answers a cart call: 200 with the cart and its `ETag`, or the problem of its code. With
+/// `absent_ok` (a DELETE of one line), a line that is not in the cart is the cart as it is:
+/// DELETE is idempotent, and a retry after a lost answer must not turn into a 404.
+actors::entity_gateway::callback<actors::cart_answer>
+cart_reply(responder respond, std::string trace, bool absent_ok = false) {
+  return [respond = std::move(respond), trace = std::move(trace),
+          absent_ok](actors::call_status st, actors::cart_answer a) mutable {
+    if (absent_ok && a.code == "not_in_cart")
+      a.code.clear();
     if (!st.ok()) {
       respond(gateway_problem(st, trace));
       return;
@@ -207,7 +211,7 @@ void add_cart_routes(router& routes, std::shared_ptr<const client_env> env) {
                  return;
                env->gateway->cart_remove(
                    who->subject, actors::cart_remove_cmd{ctx.params.at("sku"), *version},
-                   env->call_deadline, cart_reply(std::move(respond), ctx.trace_id));
+                   env->call_deadline, cart_reply(std::move(respond), ctx.trace_id, true));
              });
 
   routes.add(bhttp::verb::get, "/v1/wishlist/items",

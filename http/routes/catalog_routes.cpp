@@ -4,8 +4,10 @@
 #include "http/problem.hpp"
 #include "http/query.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 namespace souk::http {
 namespace {
@@ -15,6 +17,11 @@ constexpr const char* default_region = "msk";
 const std::vector<std::string> search_params = {"q",         "category", "brand", "min_price",
                                                 "max_price", "in_stock", "sort",  "limit",
                                                 "cursor",    "region"};
+
+bool known_region(actors::catalog_service& catalog, const std::string& id) {
+  auto all = catalog.regions();
+  return std::any_of(all.begin(), all.end(), [&id](auto& r) { return r.id == id; });
+}
 
 void search(actors::catalog_service& catalog, const request_context& ctx, responder& respond) {
   auto params = parse_query(ctx.req.target());
@@ -74,6 +81,10 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
       req.limit = static_cast<int>(*v);
     } else if (name == "cursor") {
       req.cursor = value;
+    } else if (name == "region") {
+      if (!known_region(catalog, value))
+        return respond(
+            invalid(name, "region must be the id of a region of GET /v1/regions", ctx.trace_id));
     }
   }
   auto result = catalog.search(req);
@@ -101,29 +112,45 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
                           {"facets", {{"category", cats}, {"brand", brands}, {"price", prices}}}}));
 }
 
-std::string region_of(const request_context& ctx) {
+/// The region a product page answers for (see add_catalog_routes), or nullopt after a 422.
+std::optional<std::string>
+region_of(actors::catalog_service& catalog, const request_context& ctx,
+          const std::function<std::string(const request_context&)>& caller_region,
+          responder& respond) {
   auto params = parse_query(ctx.req.target());
   if (params)
-    if (auto r = param(*params, "region"))
+    if (auto r = param(*params, "region")) {
+      if (!known_region(catalog, *r)) {
+        respond(invalid("region", "region must be the id of a region of GET /v1/regions",
+                        ctx.trace_id));
+        return std::nullopt;
+      }
       return *r;
-  return default_region;
+    }
+  if (caller_region)
+    if (auto mine = caller_region(ctx); !mine.empty())
+      return mine;
+  return std::string{default_region};
 }
 
 } // namespace
 
-void add_catalog_routes(router& routes, actors::catalog_service& catalog) {
+void add_catalog_routes(router& routes, actors::catalog_service& catalog,
+                        std::function<std::string(const request_context&)> caller_region) {
   routes.add(
       bhttp::verb::get, "/v1/products",
       [&catalog](const request_context& ctx, responder respond) { search(catalog, ctx, respond); });
 
   routes.add(bhttp::verb::get, "/v1/products/{id}",
-             [&catalog](const request_context& ctx, responder respond) {
+             [&catalog, caller_region](const request_context& ctx, responder respond) {
                auto id = to_int(ctx.params.at("id"));
                if (!id || *id <= 0)
                  return respond(make_problem(404, "not_found", "no product " + ctx.params.at("id"),
                                              ctx.trace_id));
-               auto region = region_of(ctx);
-               auto result = catalog.product_page(*id, region);
+               auto region = region_of(catalog, ctx, caller_region, respond);
+               if (!region)
+                 return;
+               auto result = catalog.product_page(*id, *region);
                if (!result.ok())
                  return respond(problem_of(result.error, ctx.trace_id));
                response res{bhttp::status::ok, 11};

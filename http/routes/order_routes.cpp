@@ -375,11 +375,19 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
           respond(invalid("/lines", "lines must be an array of {sku, qty}", ctx.trace_id));
           return;
         }
-        // `lines`: the units to return, [{sku, qty}]; none (or absent) returns every unit not
-        // returned yet. Checked against the order by the order itself.
+        // `lines`: the units to return, [{sku, qty}]; absent returns every unit not returned
+        // yet. An empty list is refused: a selection that ended up empty must not become a
+        // refund of the whole order. Checked against the order by the order itself.
         std::vector<actors::checkout_line> lines;
         if (body->contains("lines")) {
           auto& list = (*body)["lines"];
+          if (list.empty()) {
+            respond(invalid("/lines",
+                            "lines must name at least one {sku, qty}; leave lines out to return "
+                            "every unit not returned yet",
+                            ctx.trace_id));
+            return;
+          }
           if (list.size() > env->max_lines) {
             respond(invalid("/lines",
                             "at most " + std::to_string(env->max_lines) + " lines in one return",

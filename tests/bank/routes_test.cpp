@@ -199,6 +199,20 @@ TEST_F(BankRoutesTest, TheThreeDsPageOffersApproveAndDecline) {
   EXPECT_EQ(missing->status, 404);
 }
 
+TEST_F(BankRoutesTest, AThreeDsAnswerThatIsNotJsonIs400MalformedJson) {
+  start();
+  auto id = create("o-1", 1000, "k1")["payment_id"].get<std::string>();
+  auto bad = post("/bank/3ds/" + id, "{bad");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(json::parse(bad->body)["code"], "malformed_json");
+  auto wrong = post("/bank/3ds/" + id, R"({"approve": "yes"})");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 422) << wrong->body;
+  EXPECT_EQ(json::parse(wrong->body)["code"], "validation_failed");
+  EXPECT_EQ(svc_->find(id)->status, "pending") << "neither decided the payment";
+}
+
 TEST_F(BankRoutesTest, ApprovingCapturesAndSendsASignedCallback) {
   start();
   auto id = create("o-1", 12'900, "k1")["payment_id"].get<std::string>();

@@ -52,6 +52,19 @@ TEST(Auth, SignThenVerifyKeepsSubjectRoleAndExpiry) {
   }
 }
 
+TEST(Auth, TheRegionClaimIsKeptAndIsOptional) {
+  auto p = seller();
+  p.region = "spb";
+  auto v = check(sign_token(p, secret));
+  ASSERT_TRUE(v.who);
+  EXPECT_EQ(v.who->region, "spb");
+  // A token without the claim (a guest's, or one signed before it existed) has no region.
+  auto plain = check(sign_token(seller(), secret));
+  ASSERT_TRUE(plain.who);
+  EXPECT_EQ(plain.who->region, "");
+  EXPECT_EQ(sign_token(seller(), secret).find("region"), std::string::npos);
+}
+
 TEST(Auth, ATokenPastItsExpiryIsExpired) {
   auto token = sign_token(seller(), secret);
   auto at_expiry = check(token, secret, seller().expires_at);
