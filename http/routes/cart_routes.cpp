@@ -101,10 +101,15 @@ response wishlist_response(const client_env& env, const actors::wishlist_answer&
   return make_json(200, {{"items", std::move(items)}});
 }
 
+/// Answers a wishlist call. With `absent_ok` (a DELETE), a product that is not on the list is
+/// the list as it is: DELETE is idempotent.
 actors::entity_gateway::callback<actors::wishlist_answer>
-wishlist_reply(std::shared_ptr<const client_env> env, responder respond, std::string trace) {
-  return [env, respond = std::move(respond),
-          trace = std::move(trace)](actors::call_status st, actors::wishlist_answer a) mutable {
+wishlist_reply(std::shared_ptr<const client_env> env, responder respond, std::string trace,
+               bool absent_ok = false) {
+  return [env, respond = std::move(respond), trace = std::move(trace),
+          absent_ok](actors::call_status st, actors::wishlist_answer a) mutable {
+    if (absent_ok && a.code == "not_in_wishlist")
+      a.code.clear();
     if (!st.ok())
       respond(gateway_problem(st, trace));
     else if (a.code == "wishlist_full")
@@ -253,20 +258,20 @@ void add_cart_routes(router& routes, std::shared_ptr<const client_env> env) {
             std::move(respond));
       });
 
-  routes.add(bhttp::verb::delete_, "/v1/wishlist/items/{product_id}",
-             [env](const request_context& ctx, responder respond) {
-               auto who = authenticate(ctx, *env, respond);
-               if (!who)
-                 return;
-               auto id = product_id_of(ctx.params.at("product_id"));
-               if (!id) {
-                 respond(make_problem(404, "not_in_wishlist", "this product is not on the wishlist",
-                                      ctx.trace_id));
-                 return;
-               }
-               env->gateway->wish_remove(who->subject, *id, env->call_deadline,
-                                         wishlist_reply(env, std::move(respond), ctx.trace_id));
-             });
+  routes.add(
+      bhttp::verb::delete_, "/v1/wishlist/items/{product_id}",
+      [env](const request_context& ctx, responder respond) {
+        auto who = authenticate(ctx, *env, respond);
+        if (!who)
+          return;
+        auto id = product_id_of(ctx.params.at("product_id"));
+        if (!id) {
+          respond(invalid("product_id", "product_id must be a positive integer", ctx.trace_id));
+          return;
+        }
+        env->gateway->wish_remove(who->subject, *id, env->call_deadline,
+                                  wishlist_reply(env, std::move(respond), ctx.trace_id, true));
+      });
 }
 
 } // namespace souk::http

@@ -77,7 +77,7 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
     } else if (name == "limit") {
       auto v = to_int(value);
       if (!v || *v < 1 || *v > 100)
-        return respond(invalid(name, "limit must be 1..100", ctx.trace_id));
+        return respond(invalid(name, "limit must be an integer from 1 to 100", ctx.trace_id));
       req.limit = static_cast<int>(*v);
     } else if (name == "cursor") {
       req.cursor = value;

@@ -3,6 +3,7 @@
 #include "http/routes/client_routes.hpp"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 
 namespace souk::http {
@@ -152,22 +153,62 @@ change_reply(responder respond, std::string trace, std::string refusal_detail) {
   };
 }
 
+/// One `errors[]` entry per requested line the order (`order_text`, as it answered) cannot
+/// take back: a SKU it does not hold, or more units of a SKU than are delivered and not
+/// returned yet (counting every requested line of that SKU).
+json return_line_errors(const std::vector<actors::checkout_line>& requested,
+                        const std::string& order_text) {
+  auto errors = json::array();
+  auto order = json::parse(order_text, nullptr, false);
+  if (!order.is_object() || !order.contains("lines") || !order["lines"].is_array())
+    return errors;
+  std::map<std::string, std::int64_t> returnable, asked;
+  for (auto& l : order["lines"])
+    if (l.is_object())
+      returnable[l.value("sku", "")] +=
+          l.value("qty", std::int64_t{0}) - l.value("returned", std::int64_t{0});
+  for (auto& l : requested)
+    asked[l.sku] += l.qty;
+  for (std::size_t i = 0; i < requested.size(); ++i) {
+    auto& l = requested[i];
+    auto it = returnable.find(l.sku);
+    auto at = "/lines/" + std::to_string(i);
+    if (it == returnable.end())
+      errors.push_back({{"pointer", at},
+                        {"code", "return_not_in_order"},
+                        {"sku", l.sku},
+                        {"detail", "the order has no line of " + l.sku}});
+    else if (asked[l.sku] > it->second)
+      errors.push_back(
+          {{"pointer", at + "/qty"},
+           {"code", "return_too_many_units"},
+           {"sku", l.sku},
+           {"requested", asked[l.sku]},
+           {"returnable", it->second},
+           {"detail", std::to_string(it->second) + " of " + l.sku + " can still be returned"}});
+  }
+  return errors;
+}
+
 /// A return's answer: 200 with the order (RETURNED, or DELIVERED after a partial return), 422
-/// for lines the order cannot take back, 409 when it cannot be returned now.
-actors::entity_gateway::callback<actors::order_answer> return_reply(responder respond,
-                                                                    std::string trace) {
+/// for lines the order cannot take back (naming them in `errors[]`), 409 when it cannot be
+/// returned now.
+actors::entity_gateway::callback<actors::order_answer>
+return_reply(responder respond, std::string trace, std::vector<actors::checkout_line> requested) {
   auto refused =
       change_reply(respond, trace, "only a delivered order can be returned, one return at a time");
-  return [respond = std::move(respond), trace = std::move(trace),
-          refused = std::move(refused)](actors::call_status st, actors::order_answer a) mutable {
-    if (st.ok() && a.code == "return_not_in_order")
-      respond(make_problem(422, a.code, "a returned sku is not in the order", trace));
-    else if (st.ok() && a.code == "return_too_many_units")
-      respond(
-          make_problem(422, a.code, "more units than were delivered and not returned yet", trace));
-    else
-      refused(st, std::move(a));
-  };
+  return
+      [respond = std::move(respond), trace = std::move(trace), refused = std::move(refused),
+       requested = std::move(requested)](actors::call_status st, actors::order_answer a) mutable {
+        json extra = {{"errors", st.ok() ? return_line_errors(requested, a.body) : json::array()}};
+        if (st.ok() && a.code == "return_not_in_order")
+          respond(make_problem(422, a.code, "a returned sku is not in the order", trace, extra));
+        else if (st.ok() && a.code == "return_too_many_units")
+          respond(make_problem(422, a.code, "more units than were delivered and not returned yet",
+                               trace, extra));
+        else
+          refused(st, std::move(a));
+      };
 }
 
 } // namespace
@@ -259,7 +300,7 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
         if (name == "limit") {
           auto v = to_int(value);
           if (!v || *v < 1 || *v > max_limit) {
-            respond(invalid("/limit", "limit must be an integer from 1 to 100", ctx.trace_id));
+            respond(invalid("limit", "limit must be an integer from 1 to 100", ctx.trace_id));
             return;
           }
           limit = *v;
@@ -439,7 +480,7 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
               act_on_owned(env, id, subject, trace, std::move(reply),
                            [env, id, trace, lines, reason](responder r) {
                              env->gateway->order_return(id, lines, reason, env->checkout_deadline,
-                                                        return_reply(std::move(r), trace));
+                                                        return_reply(std::move(r), trace, lines));
                            });
             },
             std::move(respond));

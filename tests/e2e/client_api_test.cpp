@@ -520,8 +520,18 @@ TEST_F(ClientApiLifecycleTest, RegisterLoginBuyPayDeliverAndReturn) {
   EXPECT_EQ(part["payment"].value("status", ""), "partially_refunded") << partly.body;
   EXPECT_EQ(part["payment"]["refunded"].value("amount", std::int64_t{0}), unit) << partly.body;
   EXPECT_EQ(wait_available(*pick, pick->available - 1), pick->available - 1);
-  EXPECT_TRUE(is_problem(returning(pick->sku, 2), 422, "return_too_many_units"))
-      << "only one unit is left to return";
+  auto too_many = returning(pick->sku, 2);
+  EXPECT_TRUE(is_problem(too_many, 422, "return_too_many_units")) << "one unit is left to return";
+  // The problem names the line and what may still come back.
+  auto named = parse(too_many.body)["errors"];
+  ASSERT_EQ(named.size(), 1U) << too_many.body;
+  EXPECT_EQ(named[0].value("pointer", ""), "/lines/0/qty");
+  EXPECT_EQ(named[0].value("returnable", -1), 1);
+  EXPECT_EQ(named[0].value("sku", ""), pick->sku);
+  auto unknown = parse(returning("no-such-sku", 1).body)["errors"];
+  ASSERT_EQ(unknown.size(), 1U);
+  EXPECT_EQ(unknown[0].value("pointer", ""), "/lines/0");
+  EXPECT_EQ(unknown[0].value("code", ""), "return_not_in_order");
 
   // The rest (no lines: every unit not returned yet) ends the order RETURNED.
   auto returned = call("POST", return_path, {}, token);
@@ -626,6 +636,32 @@ TEST_F(ClientApiTest, AProductPageAnswersForTheRegionOfTheCallersAccount) {
   // An explicit region wins over the account's.
   EXPECT_EQ(parse(call("GET", "/v1/products/1?region=msk", {}, token).body).value("region", ""),
             "msk");
+}
+
+TEST_F(ClientApiTest, TheWishlistKeepsTheNewestFirstAndItsDeleteIsIdempotent) {
+  auto u = new_user("wish");
+  ASSERT_FALSE(u.token.empty());
+  for (auto id : {1, 2})
+    ASSERT_EQ(call("POST", "/v1/wishlist/items", json{{"product_id", id}}.dump(), u.token).status,
+              200);
+  auto ids = [](const test::http_reply& r) {
+    std::vector<std::int64_t> out;
+    auto body = parse(r.body);
+    for (auto& item : body["items"])
+      out.push_back(item.value("product_id", std::int64_t{0}));
+    return out;
+  };
+  auto list = call("GET", "/v1/wishlist/items", {}, u.token);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(ids(list), (std::vector<std::int64_t>{2, 1})) << list.body;
+  auto removed = call("DELETE", "/v1/wishlist/items/2", {}, u.token);
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(ids(removed), (std::vector<std::int64_t>{1}));
+  // Again (a retry after a lost answer): the list as it is, not a 404.
+  auto again = call("DELETE", "/v1/wishlist/items/2", {}, u.token);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(ids(again), (std::vector<std::int64_t>{1}));
+  EXPECT_TRUE(is_invalid(call("DELETE", "/v1/wishlist/items/abc", {}, u.token), "product_id"));
 }
 
 TEST_F(ClientApiTest, AnUnknownRegionInACatalogQueryIsRefused) {
@@ -1424,7 +1460,7 @@ TEST_F(ClientApiTest, BadCursorIs400AndBadLimitIs422) {
   for (auto limit : {"0", "101", "-1", "abc", "", "1.5", "99999999999999999999"}) {
     SCOPED_TRACE(std::string{"limit="} + limit);
     EXPECT_TRUE(
-        is_invalid(call("GET", std::string{"/v1/orders?limit="} + limit, {}, u.token), "/limit"));
+        is_invalid(call("GET", std::string{"/v1/orders?limit="} + limit, {}, u.token), "limit"));
   }
   EXPECT_EQ(call("GET", "/v1/orders?limit=1", {}, u.token).status, 200);
   EXPECT_EQ(call("GET", "/v1/orders?limit=100", {}, u.token).status, 200);
