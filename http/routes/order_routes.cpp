@@ -78,24 +78,27 @@ bool read_shipping(const json& body, const client_env& env, actors::cart_checkou
   }
   if (refuse_unknown_members(*it, {"region", "city", "address"}, trace, respond, "/shipping"))
     return false;
+  // Every field's problem at once, so that a form can mark them all.
+  std::vector<std::pair<std::string, std::string>> wrong;
   for (auto [name, out, max] : {std::tuple{"region", &cmd.region, std::size_t{64}},
                                 std::tuple{"city", &cmd.city, std::size_t{100}},
                                 std::tuple{"address", &cmd.address, std::size_t{300}}}) {
     auto f = it->find(name);
     if (f == it->end() || !f->is_string() || f->get<std::string>().empty() ||
-        f->get<std::string>().size() > max) {
-      respond(invalid(std::string{"/shipping/"} + name,
-                      std::string{name} + " must be a string of 1 to " + std::to_string(max) +
-                          " characters",
-                      trace));
-      return false;
-    }
-    *out = f->get<std::string>();
+        f->get<std::string>().size() > max)
+      wrong.emplace_back(std::string{"/shipping/"} + name, std::string{name} +
+                                                               " must be a string of 1 to " +
+                                                               std::to_string(max) + " characters");
+    else
+      *out = f->get<std::string>();
   }
   auto regions = env.catalog->regions();
-  if (std::none_of(regions.begin(), regions.end(),
-                   [&](const actors::region_view& r) { return r.id == cmd.region; })) {
-    respond(invalid("/shipping/region", "region must be one of GET /v1/regions", trace));
+  if (!cmd.region.empty() &&
+      std::none_of(regions.begin(), regions.end(),
+                   [&](const actors::region_view& r) { return r.id == cmd.region; }))
+    wrong.insert(wrong.begin(), {"/shipping/region", "region must be one of GET /v1/regions"});
+  if (!wrong.empty()) {
+    respond(invalid(wrong, trace));
     return false;
   }
   return true;

@@ -638,6 +638,17 @@ TEST_F(ClientApiTest, AProductPageAnswersForTheRegionOfTheCallersAccount) {
             "msk");
 }
 
+TEST_F(ClientApiTest, EveryWrongShippingFieldIsNamedAtOnce) {
+  auto u = new_user("ship");
+  ASSERT_FALSE(u.token.empty());
+  auto reply = call("POST", "/v1/checkout", R"({"shipping":{"region":"atlantis","city":7}})",
+                    u.token, "Idempotency-Key: ship-1\r\n");
+  ASSERT_TRUE(is_invalid(reply, "/shipping/region"));
+  EXPECT_TRUE(is_invalid(reply, "/shipping/city"));
+  EXPECT_TRUE(is_invalid(reply, "/shipping/address"));
+  EXPECT_EQ(parse(reply.body)["errors"].size(), 3U) << reply.body;
+}
+
 TEST_F(ClientApiTest, TheWishlistKeepsTheNewestFirstAndItsDeleteIsIdempotent) {
   auto u = new_user("wish");
   ASSERT_FALSE(u.token.empty());
