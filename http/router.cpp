@@ -41,13 +41,17 @@ router::match_result router::match(bhttp::verb method, std::string_view path) co
     }
     if (!same)
       continue;
-    if (e.method == method) {
+    // HEAD is GET without the body (RFC 9110 9.3.2): a GET route answers it; the server drops
+    // the body and keeps its length.
+    if (e.method == method || (method == bhttp::verb::head && e.method == bhttp::verb::get)) {
       result.target = &e.target;
       result.route = e.path_template;
       result.params = std::move(params);
       return result;
     }
     auto name = std::string{bhttp::to_string(e.method)};
+    if (e.method == bhttp::verb::get)
+      name += ", HEAD";
     if (result.allow.find(name) == std::string::npos)
       result.allow += (result.allow.empty() ? "" : ", ") + name;
   }

@@ -360,6 +360,7 @@ private:
     ++srv_->requests_;
     ++srv_->in_flight_;
     req_ = std::move(req);
+    head_ = req_.method() == bhttp::verb::head;
     auto target = req_.target();
     auto path = target.substr(0, target.find('?'));
     auto match = srv_->routes_.match(req_.method(), path);
@@ -383,7 +384,15 @@ private:
           self->lowest().get_executor(),
           [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     };
-    ctx.open_stream = [self, once]() -> std::shared_ptr<event_stream> {
+    ctx.open_stream = [self, once, respond_fn]() -> std::shared_ptr<event_stream> {
+      if (self->head_) {
+        // HEAD of a stream: its head without events; the handler sees no stream to feed.
+        response res{bhttp::status::ok, 11};
+        res.set(bhttp::field::content_type, "text/event-stream");
+        res.set(bhttp::field::cache_control, "no-store");
+        respond_fn(std::move(res));
+        return nullptr;
+      }
       if (once->exchange(true))
         return nullptr;
       auto queue = std::make_shared<stream_queue>(self->srv_->settings_.sse_max_queued_bytes);
@@ -438,6 +447,13 @@ private:
     log_access(res.result_int());
     stamp(res);
     res.keep_alive(req_.keep_alive() && !srv_->draining_);
+    if (head_) {
+      // The length the GET's body would have, and no body.
+      auto length = res.body().size();
+      res.body().clear();
+      if (length > 0 || res.has_content_length())
+        res.set(bhttp::field::content_length, std::to_string(length));
+    }
     write(std::move(res));
   }
 
@@ -592,6 +608,7 @@ private:
   std::chrono::steady_clock::time_point started_;
   bool idle_ = false;
   bool closed_ = false;
+  bool head_ = false; ///< the request in hand is a HEAD: answers go without their body
   // The event stream, once the handler opened one.
   std::shared_ptr<stream_queue> sse_;
   std::optional<bhttp::response<bhttp::empty_body>> sse_head_;

@@ -675,6 +675,16 @@ TEST_F(ClientApiTest, TheWishlistKeepsTheNewestFirstAndItsDeleteIsIdempotent) {
   EXPECT_TRUE(is_invalid(call("DELETE", "/v1/wishlist/items/abc", {}, u.token), "product_id"));
 }
 
+TEST_F(ClientApiTest, HeadOfTheEventStreamAnswersItsHeadWithoutStreaming) {
+  auto u = new_user("head");
+  ASSERT_FALSE(u.token.empty());
+  auto head = call("HEAD", "/v1/events", {}, u.token);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-type"), "text/event-stream");
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.header("content-length"), "") << "a stream has no length";
+}
+
 TEST_F(ClientApiTest, AnUnknownRegionInACatalogQueryIsRefused) {
   EXPECT_TRUE(is_invalid(call("GET", "/v1/products/1?region=zzz"), "region"));
   EXPECT_TRUE(is_invalid(call("GET", "/v1/products?q=phone&region=zzz"), "region"));

@@ -535,7 +535,7 @@ TEST_F(CatalogRoutes, WritesAreNotRoutedHere) {
   auto reply = conn.round_trip(test::make_request("POST", "/v1/regions", {}, "{}"));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 405);
-  EXPECT_EQ(reply->header("allow"), "GET");
+  EXPECT_EQ(reply->header("allow"), "GET, HEAD");
 }
 
 } // namespace

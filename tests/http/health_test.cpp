@@ -87,7 +87,7 @@ TEST_F(HealthRoutesTest, HealthRoutesRefuseOtherMethods) {
   auto reply = conn.round_trip(test::make_request("POST", "/readyz", {}, "{}"));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 405);
-  EXPECT_EQ(reply->header("allow"), "GET");
+  EXPECT_EQ(reply->header("allow"), "GET, HEAD");
 }
 
 } // namespace

@@ -127,7 +127,7 @@ TEST(Router, KnownPathWithOtherMethodsListsThemInAllow) {
   r.add(bhttp::verb::post, "/v1/cart/items", tagged("post", last));
   auto m = r.match(bhttp::verb::patch, "/v1/cart/items/s1");
   EXPECT_EQ(m.target, nullptr);
-  EXPECT_EQ(m.allow, "GET, PUT, DELETE");
+  EXPECT_EQ(m.allow, "GET, HEAD, PUT, DELETE"); // a GET route answers HEAD too
   // The collection path has only POST.
   auto c = r.match(bhttp::verb::get, "/v1/cart/items");
   EXPECT_EQ(c.target, nullptr);
@@ -141,7 +141,20 @@ TEST(Router, AllowNamesEachMethodOnceEvenWhenTwoTemplatesMatch) {
   r.add(bhttp::verb::get, "/v1/orders/recent", tagged("recent", last));
   auto m = r.match(bhttp::verb::post, "/v1/orders/recent");
   EXPECT_EQ(m.target, nullptr);
-  EXPECT_EQ(m.allow, "GET");
+  EXPECT_EQ(m.allow, "GET, HEAD");
+}
+
+TEST(Router, HeadTakesTheGetRouteAndNoOther) {
+  std::string last;
+  router r;
+  r.add(bhttp::verb::get, "/v1/cart", tagged("get", last));
+  r.add(bhttp::verb::post, "/v1/cart/items", tagged("post", last));
+  auto head = r.match(bhttp::verb::head, "/v1/cart");
+  ASSERT_NE(head.target, nullptr);
+  EXPECT_EQ(head.route, "/v1/cart");
+  auto none = r.match(bhttp::verb::head, "/v1/cart/items");
+  EXPECT_EQ(none.target, nullptr);
+  EXPECT_EQ(none.allow, "POST");
 }
 
 TEST(Router, FirstRegisteredRouteWinsWhenTemplatesOverlap) {

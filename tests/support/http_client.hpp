@@ -223,6 +223,8 @@ public:
 
   /// Bytes received and not yet consumed by `read_reply`.
   const std::string& pending() const { return buffer_; }
+  /// Forgets them (e.g. the head of a HEAD answer, which `read_reply` cannot frame).
+  void discard_pending() { buffer_.clear(); }
 
   /// Reads (into `pending`) until it holds `needle` after offset `from`. False when the time
   /// ran out or the connection closed first. For streams (SSE), which never end on their own.
