@@ -203,14 +203,14 @@ return_reply(responder respond, std::string trace, std::vector<actors::checkout_
   return
       [respond = std::move(respond), trace = std::move(trace), refused = std::move(refused),
        requested = std::move(requested)](actors::call_status st, actors::order_answer a) mutable {
-        json extra = {{"errors", st.ok() ? return_line_errors(requested, a.body) : json::array()}};
-        if (st.ok() && a.code == "return_not_in_order")
-          respond(make_problem(422, a.code, "a returned sku is not in the order", trace, extra));
-        else if (st.ok() && a.code == "return_too_many_units")
-          respond(make_problem(422, a.code, "more units than were delivered and not returned yet",
-                               trace, extra));
-        else
-          refused(st, std::move(a));
+        if (!st.ok() || (a.code != "return_not_in_order" && a.code != "return_too_many_units"))
+          return refused(st, std::move(a));
+        json extra = {{"errors", return_line_errors(requested, a.body)}};
+        respond(make_problem(422, a.code,
+                             a.code == "return_not_in_order"
+                                 ? "a returned sku is not in the order"
+                                 : "more units than were delivered and not returned yet",
+                             trace, extra));
       };
 }
 
