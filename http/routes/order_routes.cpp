@@ -316,8 +316,7 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
           }
           before = *v;
         } else if (!name.empty()) {
-          respond(make_problem(400, "unknown_parameter", "unknown query parameter '" + name + "'",
-                               ctx.trace_id));
+          respond(invalid(name, "unknown parameter '" + name + "'", ctx.trace_id));
           return;
         }
       }

@@ -1483,6 +1483,8 @@ TEST_F(ClientApiTest, BadCursorIs400AndBadLimitIs422) {
     EXPECT_TRUE(
         is_invalid(call("GET", std::string{"/v1/orders?limit="} + limit, {}, u.token), "limit"));
   }
+  // An unknown parameter is refused as in the catalog's queries: 422 naming it.
+  EXPECT_TRUE(is_invalid(call("GET", "/v1/orders?colour=red", {}, u.token), "colour"));
   EXPECT_EQ(call("GET", "/v1/orders?limit=1", {}, u.token).status, 200);
   EXPECT_EQ(call("GET", "/v1/orders?limit=100", {}, u.token).status, 200);
 }
