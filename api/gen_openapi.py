@@ -16,7 +16,7 @@ idem_req=dict(idem, required=True)
 ifmatch={"name":"If-Match","in":"header","required":False,"schema":{"type":"string"},"description":"A cart ETag; a stale one is answered 412 version_mismatch."}
 def p(name, desc, schema={"type":"string"}): return {"name":name,"in":"path","required":True,"schema":schema,"description":desc}
 def q(name, desc, schema): return {"name":name,"in":"query","required":False,"schema":schema,"description":desc}
-common_err={"400":problem("malformed_json or a bad parameter"),"401":problem("no or bad token"),"422":problem("validation_failed"),"503":problem("unavailable / overloaded"),"504":problem("timeout")}
+common_err={"400":problem("malformed_json (not JSON, or a member named twice in one object) or a bad parameter"),"401":problem("no or bad token"),"422":problem("validation_failed"),"503":problem("unavailable / overloaded"),"504":problem("timeout")}
 def errs(*codes):
     return {c: common_err[c] for c in codes}
 etag={"ETag":{"schema":{"type":"string"},"description":"the cart version"}}

@@ -1,6 +1,7 @@
 #include "bank/routes.hpp"
 
 #include "base/time.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 
 #include <chrono>
@@ -11,6 +12,8 @@ namespace souk::bank {
 namespace {
 
 using json = nlohmann::json;
+using http::invalid;
+using http::object_body;
 using http::request_context;
 using http::responder;
 using http::response;
@@ -27,27 +30,6 @@ json view(const service& svc, const payment& p) {
             std::chrono::milliseconds{p.created})});
   }
   return out;
-}
-
-response invalid(const std::string& pointer, const std::string& detail, const std::string& trace) {
-  return http::make_problem(
-      422, "validation_failed", detail, trace,
-      {{"errors",
-        json::array({{{"pointer", pointer}, {"code", "validation_failed"}, {"detail", detail}}})}});
-}
-
-/// The JSON object body, or answers 400/422 and returns nullopt.
-std::optional<json> object_body(const request_context& ctx, responder& respond) {
-  auto body = json::parse(ctx.req.body(), nullptr, false);
-  if (body.is_discarded()) {
-    respond(http::make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
-    return std::nullopt;
-  }
-  if (!body.is_object()) {
-    respond(invalid("", "the body must be a JSON object", ctx.trace_id));
-    return std::nullopt;
-  }
-  return body;
 }
 
 /// A string member of 1 to 255 characters.
@@ -162,28 +144,20 @@ std::string page(const payment& p) {
   return out + "</body></html>\n";
 }
 
-/// `approve` from a JSON body `{approve: bool}` or a form `approve=true|false`.
-std::optional<bool> approve_of(const request_context& ctx) {
-  auto type = std::string{ctx.req[http::bhttp::field::content_type]};
-  auto& body = ctx.req.body();
-  if (type.rfind("application/x-www-form-urlencoded", 0) == 0) {
-    for (std::string_view rest{body}; !rest.empty();) {
-      auto amp = rest.find('&');
-      auto pair = rest.substr(0, amp);
-      if (pair == "approve=true" || pair == "approve=1")
-        return true;
-      if (pair == "approve=false" || pair == "approve=0")
-        return false;
-      if (amp == std::string_view::npos)
-        break;
-      rest.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
+/// `approve` from a form body `approve=true|false` (`1`/`0` too); nullopt when it has none.
+std::optional<bool> approve_of_form(std::string_view body) {
+  for (std::string_view rest{body}; !rest.empty();) {
+    auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    if (pair == "approve=true" || pair == "approve=1")
+      return true;
+    if (pair == "approve=false" || pair == "approve=0")
+      return false;
+    if (amp == std::string_view::npos)
+      break;
+    rest.remove_prefix(amp + 1);
   }
-  auto j = json::parse(body, nullptr, false);
-  if (!j.is_object() || !j.contains("approve") || !j["approve"].is_boolean())
-    return std::nullopt;
-  return j["approve"].get<bool>();
+  return std::nullopt;
 }
 
 bool valid_currency(const std::string& c) {
@@ -263,12 +237,19 @@ void add_bank_routes(http::router& routes, service& svc) {
   });
 
   routes.add(verb::post, "/bank/3ds/{id}", [&svc](const request_context& ctx, responder respond) {
-    auto approve = approve_of(ctx);
     auto form = std::string{ctx.req[http::bhttp::field::content_type]}.rfind(
                     "application/x-www-form-urlencoded", 0) == 0;
-    if (!approve && !form && json::parse(ctx.req.body(), nullptr, false).is_discarded())
-      return respond(
-          http::make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
+    std::optional<bool> approve;
+    if (form) {
+      approve = approve_of_form(ctx.req.body());
+    } else {
+      auto body = object_body(ctx, respond);
+      if (!body)
+        return;
+      auto it = body->find("approve");
+      if (it != body->end() && it->is_boolean())
+        approve = it->get<bool>();
+    }
     if (!approve)
       return respond(invalid("/approve", "approve must be true or false", ctx.trace_id));
     auto o = svc.decide(ctx.params.at("id"), *approve);

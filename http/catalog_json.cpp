@@ -39,22 +39,6 @@ response problem_of(const catalog_error& err, const std::string& trace) {
   return make_problem(status_of(err.code), code, err.detail, trace, extra);
 }
 
-response invalid(const std::string& pointer, const std::string& detail, const std::string& trace) {
-  // Always with errors[]: "" is a valid pointer (the whole body), not "no pointer".
-  return invalid({{pointer, detail}}, trace);
-}
-
-response invalid(const std::vector<std::pair<std::string, std::string>>& fields,
-                 const std::string& trace) {
-  auto errors = nlohmann::json::array();
-  for (auto& [pointer, detail] : fields)
-    errors.push_back({{"pointer", pointer}, {"code", "validation_failed"}, {"detail", detail}});
-  auto detail = fields.empty() ? std::string{"the request is not valid"} : fields.front().second;
-  if (fields.size() > 1)
-    detail += " (and " + std::to_string(fields.size() - 1) + " more in errors[])";
-  return make_problem(422, "validation_failed", detail, trace, {{"errors", errors}});
-}
-
 /// Parses a whole decimal integer; nullopt for anything else (signs, spaces, overflow).
 std::optional<std::int64_t> to_int(const std::string& text) {
   if (text.empty() || text.size() > 18 || (text[0] == '-' && text.size() == 1))

@@ -3,6 +3,7 @@
 #include "actors/api/catalog_api.hpp"
 #include "actors/api/money.hpp"
 #include "http/message.hpp"
+#include "http/problem.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -25,14 +26,6 @@ unsigned status_of(const std::string& code);
 
 /// A catalog error as problem+json, with an `errors[]` entry when it names a pointer.
 response problem_of(const actors::catalog_error& err, const std::string& trace);
-
-/// A 422 validation_failed problem whose errors[] names `pointer` ("" is the whole body).
-response invalid(const std::string& pointer, const std::string& detail, const std::string& trace);
-
-/// The same naming several fields at once: one errors[] entry per (pointer, detail), in order;
-/// the problem's detail is the first one's. `fields` must not be empty.
-response invalid(const std::vector<std::pair<std::string, std::string>>& fields,
-                 const std::string& trace);
 
 /// A whole decimal integer (an optional '-' and digits only); nullopt for anything else.
 std::optional<std::int64_t> to_int(const std::string& text);

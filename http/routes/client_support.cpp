@@ -34,22 +34,6 @@ std::optional<principal> authenticate_token(const request_context& ctx, const cl
   return who;
 }
 
-std::optional<nlohmann::json> object_body(const request_context& ctx, responder& respond,
-                                          bool empty_ok) {
-  if (empty_ok && ctx.req.body().find_first_not_of(" \t\r\n") == std::string::npos)
-    return nlohmann::json::object();
-  auto body = nlohmann::json::parse(ctx.req.body(), nullptr, false);
-  if (body.is_discarded()) {
-    respond(make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
-    return std::nullopt;
-  }
-  if (!body.is_object()) {
-    respond(invalid("", "the body must be a JSON object", ctx.trace_id));
-    return std::nullopt;
-  }
-  return body;
-}
-
 bool refuse_unknown_members(const nlohmann::json& body,
                             std::initializer_list<std::string_view> known, const std::string& trace,
                             responder& respond, const std::string& at) {

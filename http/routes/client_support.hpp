@@ -3,6 +3,7 @@
 #include "actors/api/catalog_api.hpp"
 #include "actors/api/gateway.hpp"
 #include "http/auth.hpp"
+#include "http/json_body.hpp"
 #include "http/message.hpp"
 #include "http/password.hpp"
 
@@ -46,11 +47,6 @@ std::optional<principal> authenticate(const request_context& ctx, const client_e
 /// The same for a token given otherwise than in the header (a stream's `access_token`).
 std::optional<principal> authenticate_token(const request_context& ctx, const client_env& env,
                                             std::string_view token, responder& respond);
-
-/// The body as a JSON object; nullopt after answering 400 malformed_json or 422 (not an
-/// object). An empty body is an empty object when `empty_ok`.
-std::optional<nlohmann::json> object_body(const request_context& ctx, responder& respond,
-                                          bool empty_ok = false);
 
 /// 422 when `body` has a member not in `known`; true when it answered. `at` is the JSON pointer
 /// of `body` within the request body ("" for the body itself, "/shipping" for a member).

@@ -1,5 +1,6 @@
 #include "http/routes/payment_routes.hpp"
 
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/signature.hpp"
 
@@ -17,14 +18,6 @@ std::int64_t system_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-response validation_failed(const std::string& pointer, const std::string& detail,
-                           const std::string& trace) {
-  return make_problem(
-      422, "validation_failed", detail, trace,
-      {{"errors",
-        json::array({{{"pointer", pointer}, {"code", "validation_failed"}, {"detail", detail}}})}});
 }
 
 /// A string member of at most 255 characters, non-empty.
@@ -49,40 +42,38 @@ void add_payment_routes(router& routes, std::string webhook_secret, bank_event_s
         signature_error why = signature_error::missing;
         if (!verify_callback(ctx.req[signature_header], ctx.req.body(), secret, now(), why))
           return respond(make_problem(400, code_of(why), describe(why), ctx.trace_id));
-        auto body = json::parse(ctx.req.body(), nullptr, false);
-        if (body.is_discarded())
-          return respond(
-              make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
-        if (!body.is_object())
-          return respond(validation_failed("", "the body must be a JSON object", ctx.trace_id));
+        auto parsed = object_body(ctx, respond);
+        if (!parsed)
+          return;
+        auto& body = *parsed;
         actors::bank_event ev;
         for (auto name : {"event_id", "payment_id", "order_id"}) {
           auto& field = std::string{name} == "event_id"     ? ev.event_id
                         : std::string{name} == "payment_id" ? ev.payment_id
                                                             : ev.order_id;
           if (!read_id(body, name, field))
-            return respond(validation_failed(
-                std::string{"/"} + name,
-                std::string{name} + " must be a string of 1 to 255 characters", ctx.trace_id));
+            return respond(invalid(std::string{"/"} + name,
+                                   std::string{name} + " must be a string of 1 to 255 characters",
+                                   ctx.trace_id));
         }
         auto status = body.find("status");
         if (status == body.end() || !status->is_string() ||
             (*status != "authorized" && *status != "captured" && *status != "declined" &&
              *status != "refunded"))
-          return respond(validation_failed(
-              "/status", "status must be authorized, captured, declined or refunded",
-              ctx.trace_id));
+          return respond(invalid("/status",
+                                 "status must be authorized, captured, declined or refunded",
+                                 ctx.trace_id));
         ev.status = status->get<std::string>();
         auto amount = body.find("amount");
         if (amount == body.end() || !amount->is_number_integer() || amount->get<std::int64_t>() < 0)
-          return respond(validation_failed(
-              "/amount", "amount must be a non-negative integer (minor units)", ctx.trace_id));
+          return respond(invalid("/amount", "amount must be a non-negative integer (minor units)",
+                                 ctx.trace_id));
         ev.amount = amount->get<std::int64_t>();
         if (auto total = body.find("refunded"); total != body.end()) {
           if (!total->is_number_integer() || total->get<std::int64_t>() < 0)
-            return respond(validation_failed(
-                "/refunded", "refunded must be a non-negative integer (minor units)",
-                ctx.trace_id));
+            return respond(invalid("/refunded",
+                                   "refunded must be a non-negative integer (minor units)",
+                                   ctx.trace_id));
           ev.refunded = total->get<std::int64_t>();
         }
         auto trace = ctx.trace_id;

@@ -2,6 +2,7 @@
 
 #include "http/auth.hpp"
 #include "http/catalog_json.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 
 #include <algorithm>
@@ -51,20 +52,6 @@ struct field_error {
   std::string pointer;
   std::string detail;
 };
-
-std::optional<json> parse_body(const request_context& ctx, responder& respond) {
-  auto body = json::parse(ctx.req.body(), nullptr, false);
-  if (body.is_discarded()) {
-    respond(make_problem(400, "malformed_json", "the body is not valid JSON", ctx.trace_id));
-    return std::nullopt;
-  }
-  if (!body.is_object()) {
-    // "" is the JSON pointer of the whole document ("/" would name a member called "").
-    respond(invalid("", "the body must be a JSON object", ctx.trace_id));
-    return std::nullopt;
-  }
-  return body;
-}
 
 std::optional<field_error> read_attributes(const json& j, const std::string& ptr, attributes& out) {
   if (!j.is_object())
@@ -167,7 +154,7 @@ void add_seller_routes(router& routes, actors::catalog_service& catalog, std::st
              [&catalog, secret](const request_context& ctx, responder respond) {
                if (!authorised(ctx, secret, respond))
                  return;
-               auto body = parse_body(ctx, respond);
+               auto body = object_body(ctx, respond);
                if (!body)
                  return;
                actors::product_change change;
@@ -190,7 +177,7 @@ void add_seller_routes(router& routes, actors::catalog_service& catalog, std::st
                if (!id || *id <= 0)
                  return respond(make_problem(404, "not_found", "no product " + ctx.params.at("id"),
                                              ctx.trace_id));
-               auto body = parse_body(ctx, respond);
+               auto body = object_body(ctx, respond);
                if (!body)
                  return;
                actors::product_change change;
@@ -206,7 +193,7 @@ void add_seller_routes(router& routes, actors::catalog_service& catalog, std::st
              [&catalog, secret](const request_context& ctx, responder respond) {
                if (!authorised(ctx, secret, respond))
                  return;
-               auto body = parse_body(ctx, respond);
+               auto body = object_body(ctx, respond);
                if (!body)
                  return;
                for (auto& [k, v] : body->items())

@@ -1030,6 +1030,24 @@ TEST_F(ClientApiTest, MalformedJsonIs400MalformedJson) {
   }
 }
 
+TEST_F(ClientApiTest, AMemberNamedTwiceIs400AndChangesNothing) {
+  // Parsers disagree on which of two "qty"s wins; souk takes neither.
+  auto u = new_user("twice");
+  ASSERT_FALSE(u.token.empty());
+  auto pick = pick_sku(1);
+  ASSERT_TRUE(pick);
+  auto twice = call("POST", "/v1/cart/items",
+                    R"({"sku":)" + json(pick->sku).dump() + R"(,"qty":1,"qty":100})", u.token);
+  ASSERT_TRUE(is_problem(twice, 400, "malformed_json")) << twice.body;
+  EXPECT_NE(parse(twice.body)["detail"].get<std::string>().find("\"qty\""), std::string::npos);
+  auto cart = call("GET", "/v1/cart", {}, u.token);
+  EXPECT_EQ(cart.status, 200);
+  EXPECT_TRUE(parse(cart.body)["items"].empty()) << cart.body;
+  EXPECT_TRUE(is_problem(call("POST", "/v1/checkout", R"({"shipping":{"city":"A","city":"B"}})",
+                              u.token, "Idempotency-Key: twice\r\n"),
+                         400, "malformed_json"));
+}
+
 TEST_F(ClientApiTest, WrongTypesMissingAndUnknownFieldsAre422WithPointers) {
   auto u = new_user("types");
   ASSERT_FALSE(u.token.empty());

@@ -1,0 +1,132 @@
+// Request bodies as JSON: the parser's rules plus one, a member may be named once per object.
+#include "http/json_body.hpp"
+
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace souk::http {
+namespace {
+
+using json = nlohmann::json;
+
+TEST(ParseJson, AcceptsWhatRfc8259Accepts) {
+  std::string why;
+  auto j = parse_json(R"({"sku":"A-1","qty":2,"tags":[{"k":1},{"k":2}],"n":null})", why);
+  ASSERT_TRUE(j.has_value()) << why;
+  EXPECT_EQ((*j)["qty"], 2);
+  EXPECT_EQ((*j)["tags"][1]["k"], 2);
+  EXPECT_TRUE(parse_json("[1,2,3]", why).has_value());
+  EXPECT_TRUE(parse_json("\"text\"", why).has_value());
+}
+
+TEST(ParseJson, RefusesTextThatIsNotJson) {
+  std::string why;
+  EXPECT_FALSE(parse_json("{\"qty\":", why).has_value());
+  EXPECT_EQ(why, "the body is not valid JSON");
+  EXPECT_FALSE(parse_json("", why).has_value());
+  EXPECT_FALSE(parse_json("{} {}", why).has_value());
+}
+
+TEST(ParseJson, RefusesAMemberNamedTwiceInOneObject) {
+  std::string why;
+  EXPECT_FALSE(parse_json(R"({"qty":1,"sku":"A","qty":100})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"qty\" twice in one object");
+}
+
+TEST(ParseJson, FindsTheRepeatInANestedObject) {
+  std::string why;
+  EXPECT_FALSE(
+      parse_json(R"({"shipping":{"city":"Kazan","city":"Omsk"},"city":"x"})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"city\" twice in one object");
+  why.clear();
+  EXPECT_FALSE(parse_json(R"({"lines":[{"sku":"A"},{"sku":"B","sku":"C"}]})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"sku\" twice in one object");
+}
+
+TEST(ParseJson, TheSameNameInDifferentObjectsIsFine) {
+  std::string why;
+  auto j = parse_json(
+      R"({"sku":"A","lines":[{"sku":"B","qty":1},{"sku":"C","qty":2}],"shipping":{"sku":"D"}})",
+      why);
+  ASSERT_TRUE(j.has_value()) << why;
+  EXPECT_EQ((*j)["lines"][1]["sku"], "C");
+  EXPECT_EQ((*j)["shipping"]["sku"], "D");
+}
+
+TEST(ParseJson, AnEscapedNameIsComparedByItsValue) {
+  // "q\u0074y" is "qty": two spellings of one name are still one name.
+  std::string why;
+  EXPECT_FALSE(parse_json(R"({"qty":1,"q\u0074y":2})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"qty\" twice in one object");
+}
+
+TEST(ParseJson, AControlCharacterInTheNameIsEscapedInTheSentence) {
+  std::string why;
+  EXPECT_FALSE(parse_json(R"({"a\nb":1,"a\nb":2})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"a\\nb\" twice in one object");
+}
+
+// -- object_body: the answer a route gives ---------------------------------------------------
+
+struct answered {
+  std::optional<response> res;
+  responder respond() {
+    return [this](response r) { res = std::move(r); };
+  }
+  json body() const { return json::parse(res->body()); }
+};
+
+std::optional<json> call(const std::string& text, answered& out, bool empty_ok = false) {
+  request req{bhttp::verb::post, "/v1/cart/items", 11};
+  req.body() = text;
+  request_context ctx{req, {}, std::string(32, 'a'), "/v1/cart/items"};
+  auto respond = out.respond();
+  return object_body(ctx, respond, empty_ok);
+}
+
+TEST(ObjectBody, AnObjectIsReturnedAndNothingIsAnswered) {
+  answered out;
+  auto j = call(R"({"sku":"A-1","qty":2})", out);
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ((*j)["sku"], "A-1");
+  EXPECT_FALSE(out.res.has_value());
+}
+
+TEST(ObjectBody, ARepeatedMemberIs400MalformedJsonNamingIt) {
+  answered out;
+  EXPECT_FALSE(call(R"({"qty":1,"qty":2})", out).has_value());
+  ASSERT_TRUE(out.res.has_value());
+  EXPECT_EQ(out.res->result_int(), 400U);
+  EXPECT_EQ(out.body()["code"], "malformed_json");
+  EXPECT_EQ(out.body()["detail"], "the body names the member \"qty\" twice in one object");
+  EXPECT_EQ(out.body()["trace_id"], std::string(32, 'a'));
+}
+
+TEST(ObjectBody, NotJsonIs400AndNotAnObjectIs422AtTheWholeBody) {
+  answered bad;
+  EXPECT_FALSE(call("{", bad).has_value());
+  EXPECT_EQ(bad.res->result_int(), 400U);
+  EXPECT_EQ(bad.body()["code"], "malformed_json");
+  answered array;
+  EXPECT_FALSE(call("[1]", array).has_value());
+  EXPECT_EQ(array.res->result_int(), 422U);
+  EXPECT_EQ(array.body()["code"], "validation_failed");
+  EXPECT_EQ(array.body()["errors"][0]["pointer"], "");
+}
+
+TEST(ObjectBody, AnEmptyBodyIsAnEmptyObjectOnlyWhenAllowed) {
+  answered allowed;
+  auto j = call(" \r\n", allowed, true);
+  ASSERT_TRUE(j.has_value());
+  EXPECT_TRUE(j->empty());
+  EXPECT_FALSE(allowed.res.has_value());
+  answered refused;
+  EXPECT_FALSE(call("", refused).has_value());
+  EXPECT_EQ(refused.res->result_int(), 400U);
+}
+
+} // namespace
+} // namespace souk::http
