@@ -168,6 +168,9 @@ public:
   virtual catalog_result<sku_offer> offer(const std::string& sku) = 0;
   virtual std::vector<category_view> categories() = 0;
   virtual std::vector<region_view> regions() = 0;
+  /// Whether `id` is one of `regions()`. The default asks `regions()`; a catalog that keeps
+  /// them answers without the copy.
+  virtual bool has_region(const std::string& id);
   virtual std::vector<warehouse_view> warehouses() = 0;
 
   /// Creates a product; returns it. Errors: validation_failed, unknown_category, sku_taken.

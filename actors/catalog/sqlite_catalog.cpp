@@ -675,6 +675,10 @@ std::vector<region_view> sqlite_catalog::regions() {
   return regions_;
 }
 
+bool sqlite_catalog::has_region(const std::string& id) {
+  return std::any_of(regions_.begin(), regions_.end(), [&id](auto& r) { return r.id == id; });
+}
+
 std::vector<warehouse_view> sqlite_catalog::warehouses() {
   return warehouses_;
 }

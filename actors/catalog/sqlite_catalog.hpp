@@ -56,6 +56,7 @@ public:
   catalog_result<sku_offer> offer(const std::string& sku) override;
   std::vector<category_view> categories() override;
   std::vector<region_view> regions() override;
+  bool has_region(const std::string& id) override;
   std::vector<warehouse_view> warehouses() override;
   catalog_result<product_view> create_product(const product_change& change) override;
   catalog_result<product_view> update_product(std::int64_t id,

@@ -18,11 +18,6 @@ const std::vector<std::string> search_params = {"q",         "category", "brand"
                                                 "max_price", "in_stock", "sort",  "limit",
                                                 "cursor",    "region"};
 
-bool known_region(actors::catalog_service& catalog, const std::string& id) {
-  auto all = catalog.regions();
-  return std::any_of(all.begin(), all.end(), [&id](auto& r) { return r.id == id; });
-}
-
 void search(actors::catalog_service& catalog, const request_context& ctx, responder& respond) {
   auto params = parse_query(ctx.req.target());
   if (!params)
@@ -82,7 +77,7 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
     } else if (name == "cursor") {
       req.cursor = value;
     } else if (name == "region") {
-      if (!known_region(catalog, value))
+      if (!catalog.has_region(value))
         return respond(
             invalid(name, "region must be the id of a region of GET /v1/regions", ctx.trace_id));
     }
@@ -120,7 +115,7 @@ region_of(actors::catalog_service& catalog, const request_context& ctx,
   auto params = parse_query(ctx.req.target());
   if (params)
     if (auto r = param(*params, "region")) {
-      if (!known_region(catalog, *r)) {
+      if (!catalog.has_region(*r)) {
         respond(invalid("region", "region must be the id of a region of GET /v1/regions",
                         ctx.trace_id));
         return std::nullopt;

@@ -92,10 +92,7 @@ bool read_shipping(const json& body, const client_env& env, actors::cart_checkou
     else
       *out = f->get<std::string>();
   }
-  auto regions = env.catalog->regions();
-  if (!cmd.region.empty() &&
-      std::none_of(regions.begin(), regions.end(),
-                   [&](const actors::region_view& r) { return r.id == cmd.region; }))
+  if (!cmd.region.empty() && !env.catalog->has_region(cmd.region))
     wrong.insert(wrong.begin(), {"/shipping/region", "region must be one of GET /v1/regions"});
   if (!wrong.empty()) {
     respond(invalid(wrong, trace));

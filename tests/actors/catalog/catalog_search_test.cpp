@@ -997,5 +997,17 @@ TEST_F(CatalogSearch, RegionsAndWarehousesAreTheDemoGeography) {
     })) << w.id;
 }
 
+TEST_F(CatalogSearch, HasRegionKnowsExactlyTheRegionsOfTheList) {
+  for (auto& r : catalog().regions())
+    EXPECT_TRUE(catalog().has_region(r.id)) << r.id;
+  EXPECT_FALSE(catalog().has_region(""));
+  EXPECT_FALSE(catalog().has_region("atlantis"));
+  EXPECT_FALSE(catalog().has_region("MSK")); // ids are compared exactly
+  // The interface's default, asking regions(), gives the same answers.
+  auto& base = static_cast<actors::catalog_service&>(catalog());
+  EXPECT_EQ(base.catalog_service::has_region("msk"), catalog().has_region("msk"));
+  EXPECT_FALSE(base.catalog_service::has_region("atlantis"));
+}
+
 } // namespace
 } // namespace souk::actors::catalog
