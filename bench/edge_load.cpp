@@ -8,6 +8,8 @@
 //                 409 insufficient_stock and anything else, and the time until the last answer.
 //   --mode max    closed loop: as many checkouts as --connections keep in flight (throughput).
 // The setup (guest sessions, carts, stock) uses the admin account (--admin-password).
+// --pause-ms N (rate/max): after the setup, print "setup done" on standard error and wait N ms
+// before the clock starts, so a profiler can tell the checkouts' cost from the setup's.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -52,6 +55,7 @@ struct options {
   int skus = 200; ///< rate/max: SKUs the checkouts spread over (stock set high first)
   std::string admin_email = "admin@souk.local";
   std::string admin_password;
+  int pause_ms = 0; ///< between the setup and the checkouts
 };
 
 /// One request to send and, when answered, what came back.
@@ -308,11 +312,13 @@ int run(int argc, char** argv) {
       o.admin_email = v;
     else if (k == "--admin-password")
       o.admin_password = v;
+    else if (k == "--pause-ms")
+      o.pause_ms = std::atoi(v.c_str());
     else
       die("unknown option " + k);
   }
   if (o.rate < 1 || o.seconds < 1 || o.seconds > 600 || o.connections < 1 || o.buyers < 1 ||
-      o.buyers > 100'000 || o.units < 0)
+      o.buyers > 100'000 || o.units < 0 || o.pause_ms < 0 || o.pause_ms > 600'000)
     die("out-of-range option");
   auto admin = admin_token(o);
 
@@ -350,6 +356,11 @@ int run(int argc, char** argv) {
   fill_carts(o, tokens, skus);
   auto calls =
       checkouts(tokens, o.mode + std::to_string(clock_type::now().time_since_epoch().count()));
+  if (o.pause_ms > 0) {
+    std::fprintf(stderr, "setup done\n");
+    std::fflush(stderr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.pause_ms));
+  }
   auto t0 = clock_type::now() + std::chrono::milliseconds(100);
   if (o.mode == "rate")
     for (std::size_t i = 0; i < calls.size(); ++i)

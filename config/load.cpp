@@ -486,6 +486,15 @@ const std::vector<setting_def>& definitions() {
        int_apply(10, 600'000,
                  [](settings& s, long long v) { s.orders.checkout_wait = milliseconds(v); }),
        [](const settings& s) { return std::to_string(s.orders.checkout_wait.count()); }},
+      {"orders",
+       "retry_horizon_ms",
+       {},
+       "how long a saga resends an unanswered step after payment (pick lists, a return's stock "
+       "and refund) before it waits for an operator; below entities.tombstone_ttl_ms and "
+       "bank.retention_ms (0: no limit)",
+       int_apply(0, 30LL * 86'400'000,
+                 [](settings& s, long long v) { s.orders.retry_horizon = milliseconds(v); }),
+       [](const settings& s) { return std::to_string(s.orders.retry_horizon.count()); }},
       {"entities",
        "idle_timeout_ms",
        {},
@@ -1042,6 +1051,17 @@ void check_consistency(const settings& s, std::vector<std::string>& errors) {
   if (s.bank.mode == bank_mode::external && s.bank.url.empty() && !s.bank.only)
     errors.push_back("setting bank.mode is \"external\" but bank.url is empty; set bank.url to "
                      "the bank's http://HOST:PORT");
+  auto horizon = s.orders.retry_horizon.count();
+  if (horizon > 0 && horizon >= s.entities.tombstone_ttl.count())
+    errors.push_back("setting orders.retry_horizon_ms is " + std::to_string(horizon) +
+                     " but must be below entities.tombstone_ttl_ms (" +
+                     std::to_string(s.entities.tombstone_ttl.count()) +
+                     "): a saga would resend steps the stock and the warehouses have forgotten");
+  if (horizon > 0 && s.bank.mode != bank_mode::external && horizon >= s.bank.retention.count())
+    errors.push_back("setting orders.retry_horizon_ms is " + std::to_string(horizon) +
+                     " but must be below bank.retention_ms (" +
+                     std::to_string(s.bank.retention.count()) +
+                     "): a saga would resend refunds the bank has forgotten");
   if (s.http.listen == s.cluster.listen && s.http.listen.port != 0)
     errors.push_back("settings http.listen and cluster.listen are both " +
                      quote(s.http.listen.to_string()) + "; they must differ");

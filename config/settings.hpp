@@ -124,6 +124,10 @@ struct order_settings {
   std::size_t return_reason_max = 500; ///< bytes of a return's reason (it goes in the timeline)
   /// How long `POST /v1/checkout` waits for the saga's decision before answering 202.
   std::chrono::milliseconds checkout_wait{5'000};
+  /// How long a saga resends an unanswered step after payment (pick lists, a return's stock and
+  /// refund) on its own; then an operator retries it. Below what the participants remember
+  /// (entities.tombstone_ttl_ms, bank.retention_ms). 0: no limit.
+  std::chrono::milliseconds retry_horizon{72'000'000};
 };
 
 /// Entity actors (every kind).

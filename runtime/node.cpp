@@ -81,6 +81,7 @@ actors::entity_context entity_context_of(const config::settings& s,
   ctx.saga.max_attempts = s.orders.max_attempts;
   ctx.saga.backoff_max_ms = s.orders.backoff_max.count();
   ctx.saga.max_timeline = s.orders.max_timeline;
+  ctx.saga.retry_horizon_ms = s.orders.retry_horizon.count();
   ctx.wms_step = s.warehouse.step;
   ctx.cart.max_qty_per_line = s.cart.max_qty_per_line;
   ctx.cart.max_lines = static_cast<std::size_t>(s.cart.max_lines);

@@ -140,6 +140,7 @@ void order_state_machine::enter(saga_phase p, std::int64_t now_ms, const std::st
   phase_ = p;
   attempt_ = 1;
   stuck_ = false;
+  waiting_since_ms_ = now_ms;
   note(now_ms, std::string{"step "} + to_string(p) + (why.empty() ? "" : ": " + why));
   arm_deadline(now_ms);
 }
@@ -153,7 +154,29 @@ std::int64_t order_state_machine::backoff_ms() const {
 }
 
 void order_state_machine::arm_deadline(std::int64_t now_ms) {
+  auto was_waiting = deadline_ms_ != 0;
   deadline_ms_ = outstanding().empty() ? 0 : now_ms + backoff_ms();
+  if (deadline_ms_ != 0 && !was_waiting)
+    waiting_since_ms_ = now_ms;
+}
+
+bool order_state_machine::hold_at_horizon(std::int64_t now_ms) {
+  // Only the steps after payment whose resend adds something: a pick list, units on hand,
+  // money back. Forward steps give up after max_attempts long before; compensations release
+  // (a forgotten id becomes a tombstone) and refund at most what is left to refund.
+  if (settings_.retry_horizon_ms <= 0 ||
+      (phase_ != saga_phase::assigning && phase_ != saga_phase::returning) ||
+      now_ms - waiting_since_ms_ < settings_.retry_horizon_ms || outstanding().empty())
+    return false;
+  if (deadline_ms_ != 0)
+    note(now_ms, "step " + std::string{to_string(phase_)} + " unanswered for " +
+                     std::to_string((now_ms - waiting_since_ms_) / 1000) +
+                     " s, past orders.retry_horizon_ms: the participants may have forgotten its "
+                     "keys, so it is not sent again on its own; an operator checks them and "
+                     "retries, stuck");
+  stuck_ = true;
+  deadline_ms_ = 0;
+  return true;
 }
 
 std::optional<std::int64_t> order_state_machine::next_timer() const {
@@ -704,6 +727,8 @@ std::vector<saga_command> order_state_machine::on_timer(std::int64_t now_ms) {
     deadline_ms_ = 0;
     return {};
   }
+  if (hold_at_horizon(now_ms))
+    return {};
   ++attempt_;
   bool forward = phase_ == saga_phase::reserving || phase_ == saga_phase::creating_payment;
   if (attempt_ > settings_.max_attempts && forward)
@@ -815,12 +840,15 @@ return_refusal order_state_machine::request_return(std::int64_t now_ms,
 std::vector<saga_command> order_state_machine::retry(std::int64_t now_ms) {
   auto pending = outstanding();
   note(now_ms, "operator retry (" + std::to_string(pending.size()) + " unanswered)");
+  waiting_since_ms_ = now_ms; // the operator checked: the horizon starts over
   arm_deadline(now_ms);
   return pending;
 }
 
 std::vector<saga_command> order_state_machine::resume(std::int64_t now_ms) {
   if (phase_ == saga_phase::done)
+    return {};
+  if (hold_at_horizon(now_ms))
     return {};
   auto pending = outstanding();
   note(now_ms, "resumed after a restart (" + std::to_string(pending.size()) + " unanswered)");
@@ -931,6 +959,9 @@ std::string order_state_machine::view_text() const {
   w.key("saga").begin_object();
   w.key("step").value(to_string(phase_)).key("attempt").value(std::int64_t{attempt_});
   w.key("stuck").value(stuck_).key("deadline_ms").value(deadline_ms_);
+  // Since when the step's commands have gone unanswered (0: nothing awaited); a step held at
+  // orders.retry_horizon_ms has no deadline but still waits.
+  w.key("waiting_since_ms").value(deadline_ms_ != 0 || stuck_ ? waiting_since_ms_ : 0);
   w.key("failure_code").value(failure_code_).end_object();
   w.end_object();
   return out;
@@ -971,6 +1002,7 @@ std::string order_state_machine::encode() const {
   w.key("resume_status").value(to_string(resume_status_));
   w.key("attempt").value(std::int64_t{attempt_}).key("stuck").value(stuck_);
   w.key("deadline_ms").value(deadline_ms_).key("hold_expires_at_ms").value(hold_expires_at_ms_);
+  w.key("waiting_since_ms").value(waiting_since_ms_);
   w.key("created_at_ms").value(created_at_ms_).key("updated_at_ms").value(updated_at_ms_);
   w.key("version").value(version_).key("failure_code").value(failure_code_);
   w.key("pick_generation").value(std::int64_t{pick_generation_});
@@ -1074,6 +1106,9 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
   j.at("hold_expires_at_ms").get_to(m.hold_expires_at_ms_);
   j.at("created_at_ms").get_to(m.created_at_ms_);
   j.at("updated_at_ms").get_to(m.updated_at_ms_);
+  // Snapshots from before the retry horizon: the last change is the latest the wait can have
+  // begun, so the horizon is never reached early.
+  m.waiting_since_ms_ = j.value("waiting_since_ms", m.updated_at_ms_);
   j.at("version").get_to(m.version_);
   j.at("failure_code").get_to(m.failure_code_);
   j.at("pick_generation").get_to(m.pick_generation_);

@@ -57,6 +57,12 @@ struct saga_settings {
   int max_attempts = 5;                 ///< attempts of a forward step before compensating
   std::int64_t backoff_max_ms = 60'000; ///< cap of the retry delay
   std::size_t max_timeline = 500;       ///< entries kept (the oldest are dropped)
+  /// How long the saga resends a step after a payment on its own (assigning pick lists,
+  /// returning stock and money). The participants remember a command's key only so long
+  /// (released ids, pick lists, the bank's idempotency records): a resend after they forgot
+  /// could put units back or hand out a pick list twice. Past it the saga stops and waits for
+  /// an operator's `retry`. 0: no limit.
+  std::int64_t retry_horizon_ms = 72'000'000;
 };
 
 /// A line of the order, with what its SKU actor said about it.
@@ -236,7 +242,9 @@ public:
                                 const std::map<std::string, std::int64_t>& units,
                                 const std::string& reason, std::vector<saga_command>& out);
 
-  /// Operator: send the current step's outstanding commands again now (a stuck saga).
+  /// Operator: send the current step's outstanding commands again now (a stuck saga), also one
+  /// held at the retry horizon (the operator checked the participants); the horizon starts
+  /// over.
   std::vector<saga_command> retry(std::int64_t now_ms);
   /// After a restart (the snapshot was loaded into a new actor): the current step's outstanding
   /// commands again, and whatever deadline or hold passed while the node was down.
@@ -303,6 +311,9 @@ private:
   std::vector<saga_command> fulfilment_progress(std::int64_t now_ms);
   std::vector<saga_command> publish(const char* type) const;
   std::int64_t backoff_ms() const;
+  /// The step has waited past `retry_horizon_ms` in a phase whose resends are not safe then:
+  /// stop resending, mark the saga stuck and say so (once). True when it held.
+  bool hold_at_horizon(std::int64_t now_ms);
 
   std::string id_;
   std::string user_id_;
@@ -318,6 +329,8 @@ private:
   int attempt_ = 0;
   bool stuck_ = false;
   std::int64_t deadline_ms_ = 0; ///< of the current attempt; 0 when nothing is awaited
+  /// Since when the current step's commands have been awaited (the first send, not the latest).
+  std::int64_t waiting_since_ms_ = 0;
   std::int64_t hold_expires_at_ms_ = 0;
   std::int64_t created_at_ms_ = 0;
   std::int64_t updated_at_ms_ = 0;

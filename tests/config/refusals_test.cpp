@@ -373,6 +373,24 @@ TEST(ConfigRefusal, SameHttpAndClusterAddressIsRefused) {
   EXPECT_TRUE(refused_with(r, {"http.listen", "cluster.listen", "127.0.0.1:7400"}));
 }
 
+TEST(ConfigRefusal, RetryHorizonMustStayBelowWhatTheParticipantsRemember) {
+  // A saga resending after the SKUs forgot the reservation could put returned units back twice.
+  auto r = load_with({"--entities-tombstone-ttl-ms", "3600000"});
+  EXPECT_TRUE(refused_with(
+      r, {"orders.retry_horizon_ms", "72000000", "entities.tombstone_ttl_ms", "3600000"}));
+  r = load_with(
+      {"--orders-retry-horizon-ms", "86400000", "--entities-tombstone-ttl-ms", "172800000"});
+  EXPECT_TRUE(refused_with(r, {"orders.retry_horizon_ms", "86400000", "bank.retention_ms"}));
+  r = load_with({"--entities-tombstone-ttl-ms", "3600000", "--orders-retry-horizon-ms", "3000000",
+                 "--bank-retention-ms", "3600000"});
+  EXPECT_TRUE(accepted(r));
+  // 0 turns the horizon off; an external bank's memory is its own business.
+  EXPECT_TRUE(accepted(
+      load_with({"--entities-tombstone-ttl-ms", "3600000", "--orders-retry-horizon-ms", "0"})));
+  EXPECT_TRUE(accepted(load_with({"--orders-retry-horizon-ms", "86399999", "--bank-mode",
+                                  "external", "--bank-url", "http://127.0.0.1:9"})));
+}
+
 TEST(ConfigRefusal, BothListenersOnPortZeroAreAllowed) {
   auto r = load_with({"--http", "127.0.0.1:0", "--cluster", "127.0.0.1:0"});
   EXPECT_TRUE(accepted(r));

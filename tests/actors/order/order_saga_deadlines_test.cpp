@@ -531,5 +531,160 @@ TEST(OrderSagaDeadlines, OperatorCompensateIsRefusedOnceShippedOrEnded) {
   EXPECT_EQ(r.status(), order_status::rejected);
 }
 
+// -- the retry horizon: no resend after the participants may have forgotten the keys ----------
+
+/// Fires every deadline until the saga stops arming one (or `limit` passes); returns the
+/// commands of each firing.
+std::vector<std::vector<cmd>> fire_until_quiet(order_state_machine& m, std::int64_t limit) {
+  std::vector<std::vector<cmd>> out;
+  while (auto next = m.next_timer()) {
+    if (*next > limit)
+      break;
+    out.push_back(m.on_timer(*next));
+  }
+  return out;
+}
+
+/// Delivered (sku-a x3, sku-b x1, paid 5500), then a return of every unit requested at
+/// `at` with the stock's answers lost; the bank refunds at once. The return_stock commands
+/// are `sent`.
+order_state_machine returning_unanswered(std::int64_t at, std::vector<cmd>& sent) {
+  auto p = two_warehouses();
+  auto m = make_order(two_lines());
+  to_picking(m, p);
+  p.settle(m, p.progress_all(m, "shipped", t0 + 4000), t0 + 4000);
+  p.settle(m, p.progress_all(m, "delivered", t0 + 5000), t0 + 5000);
+  EXPECT_EQ(m.status(), order_status::delivered);
+  std::vector<cmd> c;
+  EXPECT_TRUE(m.request_return(at, c));
+  EXPECT_THAT(m.on_payment_status("refunded", 5500, 5500, at + 1), IsEmpty());
+  sent = of_kind(c, kind::return_stock);
+  EXPECT_EQ(sent.size(), 2U);
+  return m;
+}
+
+bool timeline_mentions(const order_state_machine& m, const std::string& text) {
+  for (auto& e : m.timeline())
+    if (e.note.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+TEST(OrderSagaRetryHorizon, AReturnIsResentUntilTheHorizonThenHeldForAnOperator) {
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  auto firings = fire_until_quiet(m, at + 2 * horizon);
+  ASSERT_GT(firings.size(), 100U) << "a day of resends every minute or so";
+  for (std::size_t i = 0; i + 1 < firings.size(); ++i)
+    ASSERT_THAT(describe(firings[i]),
+                ElementsAre("return_stock sku-a o-1/0 x3", "return_stock sku-b o-1/1 x1"))
+        << "firing " << i;
+  EXPECT_THAT(firings.back(), IsEmpty()) << "the firing past the horizon sends nothing";
+  EXPECT_FALSE(m.next_timer().has_value()) << "and arms no further deadline";
+  EXPECT_TRUE(m.stuck()); // (already since max_attempts; now it also waits for an operator)
+  EXPECT_EQ(m.phase(), saga_phase::returning);
+  EXPECT_TRUE(timeline_mentions(m, "past orders.retry_horizon_ms"));
+  EXPECT_THAT(m.on_timer(at + 3 * horizon), IsEmpty());
+  auto saga = m.to_view()["saga"];
+  EXPECT_EQ(saga["waiting_since_ms"], at) << saga;
+  EXPECT_EQ(saga["deadline_ms"], 0) << saga;
+
+  // An answer that comes after all still finishes the return.
+  EXPECT_THAT(m.on_restocked(0, at + 3 * horizon), IsEmpty());
+  EXPECT_THAT(describe(m.on_restocked(1, at + 3 * horizon + 1)),
+              ElementsAre("publish order.returned"));
+  EXPECT_EQ(m.status(), order_status::returned);
+}
+
+TEST(OrderSagaRetryHorizon, TheOperatorsRetryResendsAndStartsTheHorizonOver) {
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  fire_until_quiet(m, at + 2 * horizon);
+  ASSERT_TRUE(m.stuck());
+  const auto checked = at + 2 * horizon;
+  EXPECT_THAT(describe(m.retry(checked)),
+              ElementsAre("return_stock sku-a o-1/0 x3", "return_stock sku-b o-1/1 x1"));
+  ASSERT_TRUE(m.next_timer().has_value());
+  auto firings = fire_until_quiet(m, checked + horizon / 2);
+  ASSERT_FALSE(firings.empty());
+  EXPECT_EQ(firings.back().size(), 2U) << "resent again on its own within the new horizon";
+  EXPECT_THAT(m.on_restocked(0, checked + horizon / 2), IsEmpty());
+  EXPECT_THAT(describe(m.on_restocked(1, checked + horizon / 2)),
+              ElementsAre("publish order.returned"));
+}
+
+TEST(OrderSagaRetryHorizon, ARestartPastTheHorizonResendsNothingAndSaysSoOnce) {
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  // The node goes down a minute into the return and comes back after the horizon.
+  auto down = order_state_machine::from_json(nlohmann::json::parse(m.encode()));
+  EXPECT_THAT(down.resume(at + horizon + 60'000), IsEmpty());
+  EXPECT_TRUE(down.stuck());
+  EXPECT_FALSE(down.next_timer().has_value());
+  auto notes = down.timeline().size();
+  auto again = order_state_machine::from_json(nlohmann::json::parse(down.encode()));
+  EXPECT_THAT(again.resume(at + horizon + 120'000), IsEmpty());
+  EXPECT_EQ(again.timeline().size(), notes) << "a second restart adds no second note";
+  // Back within the horizon, the same restart resends.
+  auto soon = order_state_machine::from_json(nlohmann::json::parse(m.encode()));
+  auto resent = of_kind(soon.resume(at + horizon / 2), kind::return_stock);
+  EXPECT_EQ(resent.size(), 2U);
+}
+
+TEST(OrderSagaRetryHorizon, TheWaitCountsFromTheFirstSendNotTheLatestResend) {
+  // A snapshot written at every resend must not move the start of the wait.
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  fire_until_quiet(m, at + horizon - 600'000);
+  ASSERT_TRUE(m.next_timer().has_value()) << "still resending on its own";
+  auto copy = order_state_machine::from_json(nlohmann::json::parse(m.encode()));
+  EXPECT_THAT(copy.resume(at + horizon + 1), IsEmpty());
+  EXPECT_FALSE(copy.next_timer().has_value());
+  EXPECT_TRUE(timeline_mentions(copy, "past orders.retry_horizon_ms"));
+}
+
+TEST(OrderSagaRetryHorizon, ASnapshotFromBeforeTheHorizonCountsFromItsLastChange) {
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  auto j = nlohmann::json::parse(m.encode());
+  ASSERT_TRUE(j.contains("waiting_since_ms"));
+  j.erase("waiting_since_ms");
+  auto old = order_state_machine::from_json(j);
+  EXPECT_EQ(of_kind(old.resume(m.updated_at_ms() + horizon - 1), kind::return_stock).size(), 2U);
+  auto older = order_state_machine::from_json(j);
+  EXPECT_THAT(older.resume(m.updated_at_ms() + horizon), IsEmpty());
+}
+
+TEST(OrderSagaRetryHorizon, ZeroTurnsItOffAndForwardStepsAreNotHeld) {
+  const std::int64_t at = t0 + 10'000;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  saga_settings off;
+  off.retry_horizon_ms = 0;
+  auto unlimited = order_state_machine::from_json(nlohmann::json::parse(m.encode()), off);
+  EXPECT_EQ(of_kind(unlimited.resume(at + 10 * off.backoff_max_ms + 30LL * 86'400'000),
+                    kind::return_stock)
+                .size(),
+            2U);
+  // A reserve unanswered across a long outage is resent, then compensated after max_attempts,
+  // as before: no operator needed for an order nobody paid.
+  auto r = make_order(two_lines());
+  r.start(t0);
+  auto back = order_state_machine::from_json(nlohmann::json::parse(r.encode()));
+  EXPECT_EQ(of_kind(back.resume(t0 + 3 * saga_settings{}.retry_horizon_ms), kind::reserve).size(),
+            2U);
+  EXPECT_FALSE(back.stuck());
+}
+
 } // namespace
 } // namespace souk::actors::test
