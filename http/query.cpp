@@ -1,5 +1,8 @@
 #include "http/query.hpp"
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace souk::http {
 
 std::optional<std::string> percent_decode(std::string_view text) {
@@ -55,6 +58,22 @@ std::optional<query_params> parse_query(std::string_view target) {
     out.emplace_back(std::move(*name), std::move(*value));
   }
   return out;
+}
+
+bool repeated(const query_params& params, std::string_view name) {
+  return std::count_if(params.begin(), params.end(), [&](auto& p) { return p.first == name; }) > 1;
+}
+
+std::optional<std::string> repeated_name(const query_params& params,
+                                         std::initializer_list<std::string_view> may_repeat) {
+  std::unordered_set<std::string_view> seen; // a query of 8 KiB holds thousands of names
+  for (auto& [name, value] : params) {
+    if (name.empty() || std::find(may_repeat.begin(), may_repeat.end(), name) != may_repeat.end())
+      continue;
+    if (!seen.insert(name).second)
+      return name;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> param(const query_params& params, std::string_view name) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,5 +20,14 @@ std::optional<query_params> parse_query(std::string_view target);
 
 /// The value of the first parameter called `name`, nullopt when absent.
 std::optional<std::string> param(const query_params& params, std::string_view name);
+
+/// Whether `name` is given more than once. Routes refuse that for a parameter that takes one
+/// value: one layer (a cache, a proxy, a log) may read the first and another the last.
+bool repeated(const query_params& params, std::string_view name);
+
+/// The first name given more than once, other than those of `may_repeat` (and the empty
+/// name of `?=x`, which no route reads); nullopt if none.
+std::optional<std::string> repeated_name(const query_params& params,
+                                         std::initializer_list<std::string_view> may_repeat = {});
 
 } // namespace souk::http

@@ -23,6 +23,9 @@ void search(actors::catalog_service& catalog, const request_context& ctx, respon
   if (!params)
     return respond(
         make_problem(400, "bad_query", "the query string has a broken % escape", ctx.trace_id));
+  // brand=a&brand=b means either brand; every other parameter takes one value.
+  if (auto twice = repeated_name(*params, {"brand"}))
+    return respond(invalid(*twice, *twice + " is given more than once", ctx.trace_id));
   actors::search_request req;
   for (auto& [name, value] : *params) {
     if (std::find(search_params.begin(), search_params.end(), name) == search_params.end())
@@ -113,6 +116,10 @@ region_of(actors::catalog_service& catalog, const request_context& ctx,
           const std::function<std::string(const request_context&)>& caller_region,
           responder& respond) {
   auto params = parse_query(ctx.req.target());
+  if (params && repeated(*params, "region")) {
+    respond(invalid("region", "region is given more than once", ctx.trace_id));
+    return std::nullopt;
+  }
   if (params)
     if (auto r = param(*params, "region")) {
       if (!catalog.has_region(*r)) {
@@ -161,6 +168,8 @@ void add_catalog_routes(router& routes, actors::catalog_service& catalog,
                if (!params)
                  return respond(make_problem(
                      400, "bad_query", "the query string has a broken % escape", ctx.trace_id));
+               if (repeated(*params, "q"))
+                 return respond(invalid("q", "q is given more than once", ctx.trace_id));
                auto q = param(*params, "q").value_or("");
                auto result = catalog.suggest(q, 10);
                if (!result.ok())

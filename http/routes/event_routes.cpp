@@ -39,6 +39,9 @@ void add_event_routes(router& routes, std::shared_ptr<const client_env> env,
         // template, never the query, so the token is not written anywhere.
         std::optional<principal> who;
         auto query = parse_query(ctx.req.target());
+        if (query && repeated(*query, "access_token"))
+          return respond(
+              invalid("access_token", "access_token is given more than once", ctx.trace_id));
         auto from_query = query ? param(*query, "access_token") : std::nullopt;
         if (ctx.req[bhttp::field::authorization].empty() && from_query)
           who = authenticate_token(ctx, *env, *from_query, respond);

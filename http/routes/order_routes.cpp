@@ -1,5 +1,6 @@
 #include "http/catalog_json.hpp"
 #include "http/problem.hpp"
+#include "http/query.hpp"
 #include "http/routes/client_routes.hpp"
 
 #include <atomic>
@@ -283,39 +284,29 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
     auto who = authenticate(ctx, *env, respond);
     if (!who)
       return;
-    auto target = std::string{ctx.req.target()};
-    auto q = target.find('?');
     std::int64_t limit = default_limit;
     std::int64_t before = -1;
-    if (q != std::string::npos) {
-      std::string_view rest = std::string_view{target}.substr(q + 1);
-      while (!rest.empty()) {
-        auto amp = rest.find('&');
-        auto pair = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        auto eq = pair.find('=');
-        auto name = std::string{pair.substr(0, eq)};
-        auto value =
-            eq == std::string_view::npos ? std::string{} : std::string{pair.substr(eq + 1)};
-        if (name == "limit") {
-          auto v = to_int(value);
-          if (!v || *v < 1 || *v > max_limit) {
-            respond(invalid("limit", "limit must be an integer from 1 to 100", ctx.trace_id));
-            return;
-          }
-          limit = *v;
-        } else if (name == "cursor") {
-          auto v = value.size() > 1 && value[0] == 'p' ? to_int(value.substr(1)) : std::nullopt;
-          if (!v || *v < 1) {
-            respond(make_problem(400, "invalid_cursor",
-                                 "cursor must be a next_cursor of a previous page", ctx.trace_id));
-            return;
-          }
-          before = *v;
-        } else if (!name.empty()) {
-          respond(invalid(name, "unknown parameter '" + name + "'", ctx.trace_id));
-          return;
-        }
+    auto params = parse_query(ctx.req.target());
+    if (!params)
+      return respond(
+          make_problem(400, "bad_query", "the query string has a broken % escape", ctx.trace_id));
+    if (auto twice = repeated_name(*params))
+      return respond(invalid(*twice, *twice + " is given more than once", ctx.trace_id));
+    for (auto& [name, value] : *params) {
+      if (name == "limit") {
+        auto v = to_int(value);
+        if (!v || *v < 1 || *v > max_limit)
+          return respond(invalid("limit", "limit must be an integer from 1 to 100", ctx.trace_id));
+        limit = *v;
+      } else if (name == "cursor") {
+        auto v = value.size() > 1 && value[0] == 'p' ? to_int(value.substr(1)) : std::nullopt;
+        if (!v || *v < 1)
+          return respond(make_problem(400, "invalid_cursor",
+                                      "cursor must be a next_cursor of a previous page",
+                                      ctx.trace_id));
+        before = *v;
+      } else if (!name.empty()) {
+        return respond(invalid(name, "unknown parameter '" + name + "'", ctx.trace_id));
       }
     }
     auto subject = who->subject;

@@ -610,6 +610,10 @@ TEST_F(ClientApiTest, OrderEventsStreamToTheBuyerAndResumeAfterLastEventId) {
     EXPECT_EQ(r.header("www-authenticate"), "Bearer") << target;
   }
   EXPECT_TRUE(is_problem(call("GET", "/v1/events", {}, "v1.forged"), 401, "unauthorized"));
+  // Two access_tokens: which buyer's stream would that be? Neither.
+  EXPECT_TRUE(
+      is_invalid(call("GET", "/v1/events?access_token=" + u.token + "&access_token=" + u.token),
+                 "access_token"));
 }
 
 TEST_F(ClientApiTest, AProductPageAnswersForTheRegionOfTheCallersAccount) {
@@ -1503,6 +1507,12 @@ TEST_F(ClientApiTest, BadCursorIs400AndBadLimitIs422) {
   }
   // An unknown parameter is refused as in the catalog's queries: 422 naming it.
   EXPECT_TRUE(is_invalid(call("GET", "/v1/orders?colour=red", {}, u.token), "colour"));
+  // A parameter given twice: one layer may read the first, another the last.
+  EXPECT_TRUE(is_invalid(call("GET", "/v1/orders?limit=1&limit=100", {}, u.token), "limit"));
+  EXPECT_TRUE(
+      is_invalid(call("GET", "/v1/orders?cursor=p5&limit=2&cursor=p9", {}, u.token), "cursor"));
+  EXPECT_EQ(call("GET", "/v1/orders?limit=%31", {}, u.token).status, 200) << "%31 is 1";
+  EXPECT_TRUE(is_problem(call("GET", "/v1/orders?limit=%G1", {}, u.token), 400, "bad_query"));
   EXPECT_EQ(call("GET", "/v1/orders?limit=1", {}, u.token).status, 200);
   EXPECT_EQ(call("GET", "/v1/orders?limit=100", {}, u.token).status, 200);
 }

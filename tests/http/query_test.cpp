@@ -130,5 +130,33 @@ TEST(Param, AbsentIsNullopt) {
   EXPECT_FALSE(param({}, "a"));
 }
 
+TEST(Repeated, CountsOneNameExactly) {
+  pairs q{{"limit", "1"}, {"cursor", "p2"}, {"limit", "2"}, {"Limit", "3"}};
+  EXPECT_TRUE(repeated(q, "limit"));
+  EXPECT_FALSE(repeated(q, "cursor"));
+  EXPECT_FALSE(repeated(q, "Limit")); // names are case-sensitive
+  EXPECT_FALSE(repeated(q, "absent"));
+}
+
+TEST(RepeatedName, FindsTheFirstRepeatNotInTheAllowedList) {
+  EXPECT_FALSE(repeated_name({{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(repeated_name({{"a", "1"}, {"b", "2"}, {"b", "3"}, {"a", "4"}}), "b");
+  EXPECT_FALSE(repeated_name({{"brand", "x"}, {"brand", "y"}}, {"brand"}));
+  EXPECT_EQ(repeated_name({{"brand", "x"}, {"brand", "y"}, {"q", "a"}, {"q", "b"}}, {"brand"}),
+            "q");
+  EXPECT_FALSE(repeated_name({{"", "x"}, {"", "y"}})) << "?=x&=y names nothing";
+  EXPECT_FALSE(repeated_name({}));
+}
+
+TEST(RepeatedName, FindsARepeatAmongThousandsOfNames) {
+  // 8 KiB of query holds about 2,000 names.
+  pairs q;
+  for (int i = 0; i < 2000; ++i)
+    q.emplace_back("n" + std::to_string(i), "");
+  EXPECT_FALSE(repeated_name(q));
+  q.emplace_back("n7", "");
+  EXPECT_EQ(repeated_name(q), "n7");
+}
+
 } // namespace
 } // namespace souk::http
