@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 
@@ -83,6 +84,8 @@ const char* to_string(token_error e) {
     return "bad_signature";
   case token_error::expired:
     return "expired";
+  case token_error::several_headers:
+    return "several_headers";
   }
   return "malformed";
 }
@@ -193,6 +196,20 @@ std::string_view bearer_of(std::string_view authorization) {
         std::tolower(static_cast<unsigned char>(scheme[i])))
       return {};
   return authorization.substr(scheme.size());
+}
+
+std::string_view bearer_of(const request& req, token_error& error) {
+  auto [first, last] = req.equal_range(bhttp::field::authorization);
+  if (first == last) {
+    error = token_error::missing;
+    return {};
+  }
+  if (std::next(first) != last) {
+    error = token_error::several_headers;
+    return {};
+  }
+  error = token_error::missing;
+  return bearer_of(first->value());
 }
 
 std::string random_secret(std::size_t n) {

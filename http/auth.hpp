@@ -1,5 +1,7 @@
 #pragma once
 
+#include "http/message.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -23,7 +25,13 @@ struct principal {
 };
 
 /// Why a token was refused.
-enum class token_error { missing, malformed, bad_signature, expired };
+enum class token_error {
+  missing,
+  malformed,
+  bad_signature,
+  expired,
+  several_headers, ///< more than one Authorization header: which would count?
+};
 
 /// Stable snake_case name of `e` (the problem `code` detail).
 const char* to_string(token_error e);
@@ -66,6 +74,11 @@ std::optional<principal> verify_token_cached(token_cache* cache, std::string_vie
 
 /// The token of an `Authorization: Bearer <token>` header value; empty when it is not one.
 std::string_view bearer_of(std::string_view authorization);
+
+/// The bearer token of `req`'s Authorization header: empty when it has none or it is not a
+/// bearer token (`error` missing); empty with `error` several_headers when the request has
+/// more than one (RFC 9110 allows one: a proxy may have added or kept the other).
+std::string_view bearer_of(const request& req, token_error& error);
 
 /// `n` random bytes from OpenSSL's generator, hex encoded (for secrets). Throws
 /// std::runtime_error when the generator fails (never returns a predictable secret).

@@ -545,10 +545,10 @@ std::string node::start() {
   // Public reads answer for the region of the account whose token came (no 401 for a bad one:
   // the route needs no token, so it answers as for no token).
   http::add_catalog_routes(p.routes, *p.catalog, [client](const http::request_context& ctx) {
-    auto token = http::bearer_of(ctx.req[boost::beast::http::field::authorization]);
+    http::token_error err = http::token_error::missing;
+    auto token = http::bearer_of(ctx.req, err);
     if (token.empty())
       return std::string{};
-    http::token_error err = http::token_error::missing;
     auto who = http::verify_token_cached(client->tokens.get(), token, client->token_secret,
                                          http::unix_now(), err);
     return who ? who->region : std::string{};

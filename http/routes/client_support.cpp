@@ -15,15 +15,13 @@ std::int64_t unix_now() {
       .count();
 }
 
-std::optional<principal> authenticate(const request_context& ctx, const client_env& env,
-                                      responder& respond) {
-  return authenticate_token(ctx, env, bearer_of(ctx.req[bhttp::field::authorization]), respond);
-}
+namespace {
 
-std::optional<principal> authenticate_token(const request_context& ctx, const client_env& env,
-                                            std::string_view token, responder& respond) {
-  token_error err = token_error::missing;
-  auto who = verify_token_cached(env.tokens.get(), token, env.token_secret, unix_now(), err);
+std::optional<principal> verify(const request_context& ctx, const client_env& env,
+                                std::string_view token, token_error err, responder& respond) {
+  std::optional<principal> who;
+  if (err != token_error::several_headers)
+    who = verify_token_cached(env.tokens.get(), token, env.token_secret, unix_now(), err);
   if (!who) {
     auto res = make_problem(
         401, "unauthorized",
@@ -32,6 +30,20 @@ std::optional<principal> authenticate_token(const request_context& ctx, const cl
     respond(std::move(res));
   }
   return who;
+}
+
+} // namespace
+
+std::optional<principal> authenticate(const request_context& ctx, const client_env& env,
+                                      responder& respond) {
+  token_error err = token_error::missing;
+  auto token = bearer_of(ctx.req, err);
+  return verify(ctx, env, token, err, respond);
+}
+
+std::optional<principal> authenticate_token(const request_context& ctx, const client_env& env,
+                                            std::string_view token, responder& respond) {
+  return verify(ctx, env, token, token_error::missing, respond);
 }
 
 bool refuse_unknown_members(const nlohmann::json& body,

@@ -22,7 +22,9 @@ bool authorised(const request_context& ctx, const std::string& secret, responder
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   token_error err = token_error::missing;
-  auto who = verify_token(bearer_of(ctx.req[bhttp::field::authorization]), secret, now, err);
+  auto token = bearer_of(ctx.req, err);
+  auto who =
+      err == token_error::several_headers ? std::nullopt : verify_token(token, secret, now, err);
   if (!who) {
     auto res = make_problem(
         401, "unauthorized",

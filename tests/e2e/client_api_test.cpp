@@ -1273,6 +1273,10 @@ TEST_F(ClientApiTest, MissingInvalidOrForgedTokensAre401WithWwwAuthenticate) {
       {"flipped signature", "Authorization: Bearer " + flipped + "\r\n"},
       {"swapped signature", "Authorization: Bearer " + swapped + "\r\n"},
       {"rewritten claims", "Authorization: Bearer " + escalated + "\r\n"},
+      // Two headers, each valid: RFC 9110 allows one, and which would count is not ours to
+      // guess (a proxy may have added one).
+      {"two headers",
+       "Authorization: Bearer " + u.token + "\r\nAuthorization: Bearer " + other.token + "\r\n"},
       {"truncated", "Authorization: Bearer " + u.token.substr(0, u.token.size() - 5) + "\r\n"},
       {"huge", "Authorization: Bearer v1." + std::string(5000, 'A') + ".AAAA\r\n"},
   };

@@ -226,6 +226,20 @@ TEST(Auth, BearerOfTakesTheTokenOfABearerHeaderOnly) {
   EXPECT_TRUE(check(taken).who);
 }
 
+TEST(Auth, BearerOfARequestRefusesSeveralAuthorizationHeaders) {
+  request req{bhttp::verb::get, "/v1/cart", 11};
+  token_error err = token_error::expired;
+  EXPECT_EQ(bearer_of(req, err), "");
+  EXPECT_EQ(err, token_error::missing);
+  req.insert(bhttp::field::authorization, "Bearer v1.a.b");
+  EXPECT_EQ(bearer_of(req, err), "v1.a.b");
+  EXPECT_EQ(err, token_error::missing) << "untouched beyond missing: verify_token sets the rest";
+  req.insert(bhttp::field::authorization, "Bearer v1.c.d");
+  EXPECT_EQ(bearer_of(req, err), "") << "neither the first nor the last";
+  EXPECT_EQ(err, token_error::several_headers);
+  EXPECT_STREQ(to_string(err), "several_headers");
+}
+
 TEST(Auth, RandomSecretIsHexOfTheAskedLengthAndNeverRepeats) {
   auto a = random_secret(32);
   auto b = random_secret(32);

@@ -272,7 +272,9 @@ TEST_F(SellerRoutes, ExpiredForgedOrGarbageTokenAnswers401) {
              {"forged", bearer("admin", 3600, "some other secret")},
              {"tampered", tampered},
              {"garbage", "Bearer not-a-token"},
-             {"5 KB", "Bearer v1." + std::string(5000, 'A') + ".AAAA"}}) {
+             {"5 KB", "Bearer v1." + std::string(5000, 'A') + ".AAAA"},
+             // Two Authorization headers, both good: RFC 9110 allows one.
+             {"second header's", good + "\r\nAuthorization: " + good}}) {
       auto what = w.method + " " + w.target + " with a " + name + " token";
       auto reply = call(w.method, w.target, w.body, auth);
       expect_problem(reply, 401, "unauthorized", what);
