@@ -2,46 +2,73 @@
 
 #include "http/problem.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <unordered_set>
 #include <vector>
 
 namespace souk::http {
+namespace {
+
+/// A SAX pass that stops at the first member named twice in one object. Only the names are
+/// kept (one set per object still open; a key always belongs to the innermost, since an array
+/// inside an object is closed before the object's next key). nlohmann's parser callback could
+/// do the same while building the document, but in 3.11 it rescans the enclosing container at
+/// every object's end, which makes a body of many small objects quadratic.
+class repeat_finder {
+public:
+  using json = nlohmann::json;
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(json::number_integer_t) { return true; }
+  bool number_unsigned(json::number_unsigned_t) { return true; }
+  bool number_float(json::number_float_t, const json::string_t&) { return true; }
+  bool string(json::string_t&) { return true; }
+  bool binary(json::binary_t&) { return true; }
+  bool start_object(std::size_t) {
+    open_.emplace_back();
+    return true;
+  }
+  bool key(json::string_t& name) {
+    if (open_.empty() || open_.back().insert(name).second)
+      return true;
+    repeated_ = name;
+    return false; // stops the pass
+  }
+  bool end_object() {
+    if (!open_.empty())
+      open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) { return true; }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+
+  /// The name found twice, if the pass stopped at one.
+  const std::optional<std::string>& repeated() const { return repeated_; }
+
+private:
+  std::vector<std::unordered_set<std::string>> open_;
+  std::optional<std::string> repeated_;
+};
+
+} // namespace
 
 std::optional<nlohmann::json> parse_json(std::string_view text, std::string& why) {
   using nlohmann::json;
-  // One set of member names per object still open; a key always belongs to the innermost one
-  // (an array inside an object is closed before the object's next key).
-  std::vector<std::unordered_set<std::string>> open;
-  std::string repeated;
-  auto check = [&](int, json::parse_event_t event, json& parsed) {
-    switch (event) {
-    case json::parse_event_t::object_start:
-      open.emplace_back();
-      break;
-    case json::parse_event_t::object_end:
-      if (!open.empty())
-        open.pop_back();
-      break;
-    case json::parse_event_t::key:
-      if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second &&
-          repeated.empty())
-        repeated = parsed.get<std::string>();
-      break;
-    default:
-      break;
-    }
-    return true;
-  };
-  auto body = json::parse(text.begin(), text.end(), check, false);
-  if (body.is_discarded()) {
-    why = "the body is not valid JSON";
-    return std::nullopt;
-  }
-  if (!repeated.empty()) {
+  repeat_finder finder;
+  auto well_formed = json::sax_parse(text.begin(), text.end(), &finder);
+  if (finder.repeated()) {
     // dump() escapes the name as JSON would, so control characters cannot reach the answer raw.
     why = "the body names the member " +
-          json(repeated).dump(-1, ' ', false, json::error_handler_t::replace) +
+          json(*finder.repeated()).dump(-1, ' ', false, json::error_handler_t::replace) +
           " twice in one object";
+    return std::nullopt;
+  }
+  auto body = well_formed ? json::parse(text.begin(), text.end(), nullptr, false) : json{};
+  if (!well_formed || body.is_discarded()) {
+    why = "the body is not valid JSON";
     return std::nullopt;
   }
   return body;

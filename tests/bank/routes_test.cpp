@@ -206,6 +206,12 @@ TEST_F(BankRoutesTest, AThreeDsAnswerThatIsNotJsonIs400MalformedJson) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400) << bad->body;
   EXPECT_EQ(json::parse(bad->body)["code"], "malformed_json");
+  auto twice = post("/bank/3ds/" + id, R"({"approve": true, "approve": false})");
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->status, 400) << twice->body;
+  EXPECT_EQ(json::parse(twice->body)["code"], "malformed_json");
+  ASSERT_TRUE(svc_->find(id));
+  EXPECT_EQ(svc_->find(id)->status, "pending") << "neither approved nor declined";
   auto wrong = post("/bank/3ds/" + id, R"({"approve": "yes"})");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 422) << wrong->body;

@@ -63,6 +63,42 @@ TEST(ParseJson, AnEscapedNameIsComparedByItsValue) {
   EXPECT_EQ(why, "the body names the member \"qty\" twice in one object");
 }
 
+TEST(ParseJson, TheEmptyNameTwiceIsARepeatToo) {
+  std::string why;
+  EXPECT_FALSE(parse_json(R"({"":1,"":2})", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"\" twice in one object");
+  EXPECT_TRUE(parse_json(R"({"":1,"a":{"":2}})", why).has_value());
+}
+
+TEST(ParseJson, ABodyOfManySmallObjectsIsReadWhole) {
+  // 1 MiB of `{}` and `{"a":1}` in one array (the body limit): nlohmann's parser callback,
+  // which the first version of the check used, rescans the array at every object's end and
+  // took over a minute for this body on an edge thread; the SAX pass reads it once.
+  std::string text = "[";
+  std::size_t objects = 0;
+  while (text.size() < 1024 * 1024 - 16) {
+    text += objects % 2 == 0 ? "{}," : R"({"a":1},)";
+    ++objects;
+  }
+  text.back() = ']';
+  std::string why;
+  auto j = parse_json(text, why);
+  ASSERT_TRUE(j.has_value()) << why;
+  EXPECT_EQ(j->size(), objects);
+  // The same with one repeat at the very end.
+  text.back() = ',';
+  text += R"({"a":1,"a":2}])";
+  EXPECT_FALSE(parse_json(text, why).has_value());
+  EXPECT_EQ(why, "the body names the member \"a\" twice in one object");
+}
+
+TEST(ParseJson, TextAfterTheDocumentOrARepeatAfterBrokenTextIsRefused) {
+  std::string why;
+  EXPECT_FALSE(parse_json(R"({"a":1} x)", why).has_value());
+  EXPECT_EQ(why, "the body is not valid JSON");
+  EXPECT_FALSE(parse_json(R"({"a":1,"a":2)", why).has_value()) << "unclosed, with a repeat";
+}
+
 TEST(ParseJson, AControlCharacterInTheNameIsEscapedInTheSentence) {
   std::string why;
   EXPECT_FALSE(parse_json(R"({"a\nb":1,"a\nb":2})", why).has_value());

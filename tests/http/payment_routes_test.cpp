@@ -174,6 +174,11 @@ TEST_F(PaymentRoutesTest, AMalformedOrInvalidBodyIsRefused) {
             (std::pair<int, std::string>{400, "malformed_json"}));
   EXPECT_EQ(outcome(post_signed("[1, 2]")),
             (std::pair<int, std::string>{422, "validation_failed"}));
+  // Signed, but saying two things: which status would the signer have meant?
+  auto twice = event("ev_twice");
+  twice.insert(twice.size() - 1, R"(,"status":"captured")");
+  EXPECT_EQ(outcome(post_signed(twice)), (std::pair<int, std::string>{400, "malformed_json"}));
+  EXPECT_EQ(delivered(), 0U);
   auto bad_status = json::parse(event("ev_1"));
   bad_status["status"] = "stolen";
   auto r = post_signed(bad_status.dump());

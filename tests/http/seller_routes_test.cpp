@@ -502,8 +502,8 @@ TEST_F(SellerRoutes, PutStockRefusesUnknownSkusWarehousesAndBadCounts) {
 
 TEST_F(SellerRoutes, MalformedJsonAnswers400OnEveryWrite) {
   for (auto& w : writes())
-    for (std::string body :
-         {"{broken", "{\"title\": ", "not json at all", "{\"a\":1}}", "\xff\xfe"}) {
+    for (std::string body : {"{broken", "{\"title\": ", "not json at all", "{\"a\":1}}", "\xff\xfe",
+                             "{\"title\":\"A\",\"title\":\"B\"}"}) {
       auto what = w.method + " " + w.target + " with '" + body + "'";
       expect_problem(call(w.method, w.target, body, bearer("seller")), 400, "malformed_json", what);
     }

@@ -1005,7 +1005,7 @@ TEST_F(CatalogSearch, HasRegionKnowsExactlyTheRegionsOfTheList) {
   EXPECT_FALSE(catalog().has_region("MSK")); // ids are compared exactly
   // The interface's default, asking regions(), gives the same answers.
   auto& base = static_cast<actors::catalog_service&>(catalog());
-  EXPECT_EQ(base.catalog_service::has_region("msk"), catalog().has_region("msk"));
+  EXPECT_TRUE(base.catalog_service::has_region("msk"));
   EXPECT_FALSE(base.catalog_service::has_region("atlantis"));
 }
 
