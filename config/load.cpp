@@ -1051,7 +1051,8 @@ void check_consistency(const settings& s, std::vector<std::string>& errors) {
   if (s.bank.mode == bank_mode::external && s.bank.url.empty() && !s.bank.only)
     errors.push_back("setting bank.mode is \"external\" but bank.url is empty; set bank.url to "
                      "the bank's http://HOST:PORT");
-  auto horizon = s.orders.retry_horizon.count();
+  // A bank-only process runs no sagas, so its horizon is nobody's.
+  auto horizon = s.bank.only ? 0 : s.orders.retry_horizon.count();
   if (horizon > 0 && horizon >= s.entities.tombstone_ttl.count())
     errors.push_back("setting orders.retry_horizon_ms is " + std::to_string(horizon) +
                      " but must be below entities.tombstone_ttl_ms (" +

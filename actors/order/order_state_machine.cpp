@@ -160,6 +160,11 @@ void order_state_machine::arm_deadline(std::int64_t now_ms) {
     waiting_since_ms_ = now_ms;
 }
 
+bool order_state_machine::held() const {
+  return (phase_ == saga_phase::assigning || phase_ == saga_phase::returning) &&
+         deadline_ms_ == 0 && !outstanding().empty();
+}
+
 bool order_state_machine::hold_at_horizon(std::int64_t now_ms) {
   // Only the steps after payment whose resend adds something: a pick list, units on hand,
   // money back. Forward steps give up after max_attempts long before; compensations release
@@ -751,6 +756,11 @@ std::vector<saga_command> order_state_machine::on_timer(std::int64_t now_ms) {
 }
 
 bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_command>& out) {
+  // Held at the retry horizon: a cancel would take the pick lists back under keys the
+  // warehouses may have forgotten (one that shipped and pruned the list would answer "taken
+  // back", and the saga would refund goods on their way). The operator decides first.
+  if (held())
+    return false;
   switch (phase_) {
   case saga_phase::done:
   case saga_phase::returning:
@@ -840,7 +850,9 @@ return_refusal order_state_machine::request_return(std::int64_t now_ms,
 std::vector<saga_command> order_state_machine::retry(std::int64_t now_ms) {
   auto pending = outstanding();
   note(now_ms, "operator retry (" + std::to_string(pending.size()) + " unanswered)");
-  waiting_since_ms_ = now_ms; // the operator checked: the horizon starts over
+  // Held (no deadline): the operator checked the participants, and arm_deadline starts the
+  // horizon over. Any other retry keeps it: a retry of a saga that is only stuck must not buy
+  // it another retry_horizon_ms of resends.
   arm_deadline(now_ms);
   return pending;
 }
@@ -962,6 +974,7 @@ std::string order_state_machine::view_text() const {
   // Since when the step's commands have gone unanswered (0: nothing awaited); a step held at
   // orders.retry_horizon_ms has no deadline but still waits.
   w.key("waiting_since_ms").value(deadline_ms_ != 0 || stuck_ ? waiting_since_ms_ : 0);
+  w.key("held").value(held());
   w.key("failure_code").value(failure_code_).end_object();
   w.end_object();
   return out;
@@ -1106,9 +1119,6 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
   j.at("hold_expires_at_ms").get_to(m.hold_expires_at_ms_);
   j.at("created_at_ms").get_to(m.created_at_ms_);
   j.at("updated_at_ms").get_to(m.updated_at_ms_);
-  // Snapshots from before the retry horizon: the last change is the latest the wait can have
-  // begun, so the horizon is never reached early.
-  m.waiting_since_ms_ = j.value("waiting_since_ms", m.updated_at_ms_);
   j.at("version").get_to(m.version_);
   j.at("failure_code").get_to(m.failure_code_);
   j.at("pick_generation").get_to(m.pick_generation_);
@@ -1136,6 +1146,21 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
   for (auto& t : j.at("timeline"))
     m.timeline_.push_back({t.at(0).get<std::int64_t>(), t.at(1).get<std::string>(),
                            t.at(2).get<std::string>(), t.at(3).get<std::string>()});
+  if (j.contains("waiting_since_ms")) {
+    j.at("waiting_since_ms").get_to(m.waiting_since_ms_);
+  } else {
+    // A snapshot from before the retry horizon. The wait began when the step did: its "step
+    // <phase>" note. Without one (the timeline keeps only its newest entries) the order's
+    // creation, which is earlier still: a horizon reached early asks an operator, one reached
+    // late could put units back twice.
+    m.waiting_since_ms_ = m.created_at_ms_;
+    auto step = std::string{"step "} + to_string(m.phase_);
+    for (auto e = m.timeline_.rbegin(); e != m.timeline_.rend(); ++e)
+      if (e->note == step || e->note.rfind(step + ":", 0) == 0) {
+        m.waiting_since_ms_ = e->at_ms;
+        break;
+      }
+  }
   return m;
 }
 

@@ -262,6 +262,9 @@ public:
   int attempt() const { return attempt_; }
   /// True when a step failed `max_attempts` times and is still being retried (ops should look).
   bool stuck() const { return stuck_; }
+  /// True when the step waited past `retry_horizon_ms` and is no longer resent: only an
+  /// operator's `retry` (or a late answer) moves it on, and a buyer's cancel is refused.
+  bool held() const;
   const std::vector<order_line>& lines() const { return lines_; }
   /// Returns requested so far (a return in progress counts).
   int returns() const { return returns_; }

@@ -387,6 +387,8 @@ TEST(ConfigRefusal, RetryHorizonMustStayBelowWhatTheParticipantsRemember) {
   // 0 turns the horizon off; an external bank's memory is its own business.
   EXPECT_TRUE(accepted(
       load_with({"--entities-tombstone-ttl-ms", "3600000", "--orders-retry-horizon-ms", "0"})));
+  // A bank-only process runs no sagas: its bank may forget sooner than a node's default horizon.
+  EXPECT_TRUE(accepted(load_with({"--bank-only", "--bank-retention-ms", "3600000"})));
   EXPECT_TRUE(accepted(load_with({"--orders-retry-horizon-ms", "86399999", "--bank-mode",
                                   "external", "--bank-url", "http://127.0.0.1:9"})));
 }

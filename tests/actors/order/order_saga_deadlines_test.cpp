@@ -583,19 +583,22 @@ TEST(OrderSagaRetryHorizon, AReturnIsResentUntilTheHorizonThenHeldForAnOperator)
         << "firing " << i;
   EXPECT_THAT(firings.back(), IsEmpty()) << "the firing past the horizon sends nothing";
   EXPECT_FALSE(m.next_timer().has_value()) << "and arms no further deadline";
-  EXPECT_TRUE(m.stuck()); // (already since max_attempts; now it also waits for an operator)
+  EXPECT_TRUE(m.held());
+  EXPECT_TRUE(m.stuck());
   EXPECT_EQ(m.phase(), saga_phase::returning);
   EXPECT_TRUE(timeline_mentions(m, "past orders.retry_horizon_ms"));
   EXPECT_THAT(m.on_timer(at + 3 * horizon), IsEmpty());
   auto saga = m.to_view()["saga"];
   EXPECT_EQ(saga["waiting_since_ms"], at) << saga;
   EXPECT_EQ(saga["deadline_ms"], 0) << saga;
+  EXPECT_EQ(saga["held"], true) << saga;
 
   // An answer that comes after all still finishes the return.
   EXPECT_THAT(m.on_restocked(0, at + 3 * horizon), IsEmpty());
   EXPECT_THAT(describe(m.on_restocked(1, at + 3 * horizon + 1)),
               ElementsAre("publish order.returned"));
   EXPECT_EQ(m.status(), order_status::returned);
+  EXPECT_FALSE(m.held());
 }
 
 TEST(OrderSagaRetryHorizon, TheOperatorsRetryResendsAndStartsTheHorizonOver) {
@@ -615,6 +618,25 @@ TEST(OrderSagaRetryHorizon, TheOperatorsRetryResendsAndStartsTheHorizonOver) {
   EXPECT_THAT(m.on_restocked(0, checked + horizon / 2), IsEmpty());
   EXPECT_THAT(describe(m.on_restocked(1, checked + horizon / 2)),
               ElementsAre("publish order.returned"));
+}
+
+TEST(OrderSagaRetryHorizon, ARetryOfASagaThatIsOnlyStuckKeepsTheHorizon) {
+  // Stuck after max_attempts, resending every minute or so: an operator's retry then is
+  // routine, and must not buy the step another horizon.
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at, sent);
+  fire_until_quiet(m, at + horizon - 3'600'000);
+  ASSERT_TRUE(m.stuck());
+  ASSERT_FALSE(m.held());
+  EXPECT_EQ(of_kind(m.retry(at + horizon - 3'600'000), kind::return_stock).size(), 2U);
+  auto firings = fire_until_quiet(m, at + 2 * horizon);
+  ASSERT_FALSE(firings.empty());
+  EXPECT_THAT(firings.back(), IsEmpty());
+  EXPECT_TRUE(m.held());
+  EXPECT_LT(m.timeline().back().at_ms, at + horizon + 120'000)
+      << "held at the first deadline past the horizon counted from the first send";
 }
 
 TEST(OrderSagaRetryHorizon, ARestartPastTheHorizonResendsNothingAndSaysSoOnce) {
@@ -651,18 +673,64 @@ TEST(OrderSagaRetryHorizon, TheWaitCountsFromTheFirstSendNotTheLatestResend) {
   EXPECT_TRUE(timeline_mentions(copy, "past orders.retry_horizon_ms"));
 }
 
-TEST(OrderSagaRetryHorizon, ASnapshotFromBeforeTheHorizonCountsFromItsLastChange) {
+TEST(OrderSagaRetryHorizon, ASnapshotFromBeforeTheHorizonCountsFromTheStepsStart) {
+  // Written by a build without waiting_since_ms after hours of resends; each resend moved
+  // updated_at, so the wait counts from the "step returning" note instead.
   const std::int64_t at = t0 + 10'000;
   const auto horizon = saga_settings{}.retry_horizon_ms;
   std::vector<cmd> sent;
   auto m = returning_unanswered(at, sent);
+  fire_until_quiet(m, at + 5 * 3'600'000); // about 300 resends: the step's note is still kept
+  ASSERT_GT(m.updated_at_ms(), at + 4 * 3'600'000);
   auto j = nlohmann::json::parse(m.encode());
   ASSERT_TRUE(j.contains("waiting_since_ms"));
   j.erase("waiting_since_ms");
   auto old = order_state_machine::from_json(j);
-  EXPECT_EQ(of_kind(old.resume(m.updated_at_ms() + horizon - 1), kind::return_stock).size(), 2U);
+  EXPECT_EQ(of_kind(old.resume(at + horizon - 1), kind::return_stock).size(), 2U);
   auto older = order_state_machine::from_json(j);
-  EXPECT_THAT(older.resume(m.updated_at_ms() + horizon), IsEmpty());
+  EXPECT_THAT(older.resume(at + horizon), IsEmpty()) << "not updated_at + horizon";
+  EXPECT_TRUE(older.held());
+}
+
+TEST(OrderSagaRetryHorizon, WithoutTheStepsNoteASnapshotCountsFromTheOrdersCreation) {
+  const std::int64_t at = t0 + 10'000;
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  std::vector<cmd> sent;
+  auto m = returning_unanswered(at + horizon, sent); // a return long after the order
+  auto j = nlohmann::json::parse(m.encode());
+  j.erase("waiting_since_ms");
+  for (auto& e : j["timeline"])
+    if (e.at(3).get<std::string>().rfind("step returning", 0) == 0)
+      e[3] = "(dropped from the timeline)";
+  auto old = order_state_machine::from_json(j);
+  EXPECT_THAT(old.resume(at + horizon + 60'000), IsEmpty())
+      << "earlier than the truth: held for an operator rather than resent too late";
+  EXPECT_TRUE(old.held());
+}
+
+TEST(OrderSagaRetryHorizon, AssigningIsHeldAndABuyersCancelThenRefused) {
+  auto m = make_order(two_lines());
+  auto p = two_warehouses();
+  p.silent = {kind::start_pick};
+  to_pending_payment(m, p);
+  p.settle(m, p.approve(m, t0 + 1000), t0 + 1000);
+  ASSERT_EQ(m.phase(), saga_phase::assigning);
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  auto firings = fire_until_quiet(m, t0 + 2 * horizon);
+  ASSERT_GT(firings.size(), 100U);
+  EXPECT_EQ(of_kind(firings.front(), kind::start_pick).size(), 2U);
+  EXPECT_THAT(firings.back(), IsEmpty());
+  EXPECT_TRUE(m.held());
+  // A cancel would take the lists back under keys the warehouses may have forgotten.
+  std::vector<cmd> out;
+  EXPECT_FALSE(m.request_cancel(t0 + 2 * horizon, out));
+  EXPECT_THAT(out, IsEmpty());
+  EXPECT_EQ(m.phase(), saga_phase::assigning);
+  // The operator checked the warehouses: the lists go out again, and a cancel is possible.
+  EXPECT_EQ(of_kind(m.retry(t0 + 2 * horizon + 1), kind::start_pick).size(), 2U);
+  EXPECT_FALSE(m.held());
+  EXPECT_TRUE(m.request_cancel(t0 + 2 * horizon + 2, out));
+  EXPECT_EQ(m.phase(), saga_phase::cancelling_picks);
 }
 
 TEST(OrderSagaRetryHorizon, ZeroTurnsItOffAndForwardStepsAreNotHeld) {
