@@ -40,6 +40,8 @@ struct http_settings {
   int threads = 2;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
+  /// Deepest nesting of objects and arrays in a JSON body (souk's own go 3 deep).
+  std::size_t json_max_depth = 32;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 10'000;

@@ -4,20 +4,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
 namespace souk::http {
 namespace {
 
-/// A SAX pass that stops at the first member named twice in one object. Only the names are
-/// kept (one set per object still open; a key always belongs to the innermost, since an array
-/// inside an object is closed before the object's next key). nlohmann's parser callback could
-/// do the same while building the document, but in 3.11 it rescans the enclosing container at
-/// every object's end, which makes a body of many small objects quadratic.
+/// A SAX pass that stops at the first member named twice in one object, or at nesting deeper
+/// than its limit. Only the names are kept (one set per object still open; a key always belongs to
+/// the innermost, since an array inside an object is closed before the object's next key).
+/// nlohmann's parser callback could do the same while building the document, but in 3.11 it rescans
+/// the enclosing container at every object's end, which makes a body of many small objects
+/// quadratic.
 class repeat_finder {
 public:
   using json = nlohmann::json;
+
+  explicit repeat_finder(std::size_t max_depth) : max_depth_(max_depth) {}
 
   bool null() { return true; }
   bool boolean(bool) { return true; }
@@ -28,7 +32,7 @@ public:
   bool binary(json::binary_t&) { return true; }
   bool start_object(std::size_t) {
     open_.emplace_back();
-    return true;
+    return enter();
   }
   bool key(json::string_t& name) {
     if (open_.empty() || open_.back().insert(name).second)
@@ -39,26 +43,53 @@ public:
   bool end_object() {
     if (!open_.empty())
       open_.pop_back();
+    --depth_;
     return true;
   }
-  bool start_array(std::size_t) { return true; }
-  bool end_array() { return true; }
+  bool start_array(std::size_t) { return enter(); }
+  bool end_array() {
+    --depth_;
+    return true;
+  }
   bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
 
   /// The name found twice, if the pass stopped at one.
   const std::optional<std::string>& repeated() const { return repeated_; }
+  /// True when the pass stopped at nesting deeper than the limit.
+  bool too_deep() const { return too_deep_; }
 
 private:
+  bool enter() {
+    if (++depth_ <= max_depth_)
+      return true;
+    too_deep_ = true;
+    return false; // stops the pass
+  }
+
+  std::size_t max_depth_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
   std::vector<std::unordered_set<std::string>> open_;
   std::optional<std::string> repeated_;
 };
 
 } // namespace
 
-std::optional<nlohmann::json> parse_json(std::string_view text, std::string& why) {
+std::optional<nlohmann::json> parse_json(std::string_view text, std::string& why,
+                                         std::size_t max_depth) {
   using nlohmann::json;
-  repeat_finder finder;
+  // JSON text has no raw NUL (inside strings it is escaped); nlohmann would stop reading at
+  // one and accept `{"a":1}` followed by a NUL and anything at all.
+  if (text.find('\0') != std::string_view::npos) {
+    why = "the body is not valid JSON (it holds a NUL byte)";
+    return std::nullopt;
+  }
+  repeat_finder finder{max_depth};
   auto well_formed = json::sax_parse(text.begin(), text.end(), &finder);
+  if (finder.too_deep()) {
+    why = "the body nests objects and arrays deeper than " + std::to_string(max_depth) + " levels";
+    return std::nullopt;
+  }
   if (finder.repeated()) {
     // dump() escapes the name as JSON would, so control characters cannot reach the answer raw.
     why = "the body names the member " +
@@ -79,7 +110,7 @@ std::optional<nlohmann::json> object_body(const request_context& ctx, responder&
   if (empty_ok && ctx.req.body().find_first_not_of(" \t\r\n") == std::string::npos)
     return nlohmann::json::object();
   std::string why;
-  auto body = parse_json(ctx.req.body(), why);
+  auto body = parse_json(ctx.req.body(), why, ctx.json_max_depth);
   if (!body) {
     respond(make_problem(400, "malformed_json", why, ctx.trace_id));
     return std::nullopt;

@@ -71,6 +71,8 @@ struct request_context {
   /// Set by the server (copy it to open the stream later); empty where a handler runs
   /// outside one (unit tests calling handlers, the fuzzer).
   stream_opener open_stream{};
+  /// Deepest nesting of a JSON body the handler accepts (`http.json_max_depth`).
+  std::size_t json_max_depth = 32;
 };
 
 /// Delivers a handler's response. Call exactly once, from any thread; the edge posts it back to

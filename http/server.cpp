@@ -366,6 +366,7 @@ private:
     auto match = srv_->routes_.match(req_.method(), path);
     request_context ctx{req_, std::move(match.params), trace_id_from(req_["traceparent"]),
                         match.target != nullptr ? match.route : std::string{"unmatched"}};
+    ctx.json_max_depth = srv_->settings_.json_max_depth;
     started_ = std::chrono::steady_clock::now();
     route_ = ctx.route;
     trace_ = ctx.trace_id;

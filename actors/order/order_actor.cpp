@@ -394,8 +394,12 @@ caf::behavior order_actor(self_t* self, std::string order_id,
           return order_answer{"unknown_entity", "", ""};
         std::vector<saga_command> cmds;
         auto before = s.saga->version();
-        if (!s.saga->request_cancel(s.ctx->now_ms(), cmds))
-          return reply_when_durable(self, answer_of(*s.saga, "not_cancellable"), false);
+        if (!s.saga->request_cancel(s.ctx->now_ms(), cmds)) {
+          // "held": the saga waits for an operator (retry horizon), so the refusal is for now.
+          // The hold itself may be new (noted in the timeline): written before the answer.
+          auto code = s.saga->held() ? "held" : "not_cancellable";
+          return reply_when_durable(self, answer_of(*s.saga, code), s.saga->version() != before);
+        }
         auto rp = self->make_response_promise();
         s.cancel_waiters.push_back(rp);
         settle(self, std::move(cmds), s.saga->version() != before);

@@ -160,17 +160,34 @@ void order_state_machine::arm_deadline(std::int64_t now_ms) {
     waiting_since_ms_ = now_ms;
 }
 
+namespace {
+
+/// The steps after payment whose resend adds something, or takes back what may have left: a
+/// pick list, units on hand, money back, a pick list taken back (a warehouse that shipped and
+/// pruned the list would answer "taken back"). Forward steps give up after max_attempts long
+/// before; compensations release (a forgotten id becomes a tombstone) and refund at most what
+/// is left to refund.
+bool horizon_applies(saga_phase p) {
+  return p == saga_phase::assigning || p == saga_phase::cancelling_picks ||
+         p == saga_phase::returning;
+}
+
+} // namespace
+
 bool order_state_machine::held() const {
-  return (phase_ == saga_phase::assigning || phase_ == saga_phase::returning) &&
-         deadline_ms_ == 0 && !outstanding().empty();
+  return horizon_applies(phase_) && deadline_ms_ == 0 && !outstanding().empty();
+}
+
+void order_state_machine::take_picks_back(std::int64_t now_ms, const std::string& why) {
+  // A list unanswered since assigning began may have been handed out then: the cancel's
+  // horizon counts from there, not from now.
+  auto since = phase_ == saga_phase::assigning ? waiting_since_ms_ : now_ms;
+  enter(saga_phase::cancelling_picks, now_ms, why);
+  waiting_since_ms_ = since;
 }
 
 bool order_state_machine::hold_at_horizon(std::int64_t now_ms) {
-  // Only the steps after payment whose resend adds something: a pick list, units on hand,
-  // money back. Forward steps give up after max_attempts long before; compensations release
-  // (a forgotten id becomes a tombstone) and refund at most what is left to refund.
-  if (settings_.retry_horizon_ms <= 0 ||
-      (phase_ != saga_phase::assigning && phase_ != saga_phase::returning) ||
+  if (settings_.retry_horizon_ms <= 0 || !horizon_applies(phase_) ||
       now_ms - waiting_since_ms_ < settings_.retry_horizon_ms || outstanding().empty())
     return false;
   if (deadline_ms_ != 0)
@@ -756,9 +773,11 @@ std::vector<saga_command> order_state_machine::on_timer(std::int64_t now_ms) {
 }
 
 bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_command>& out) {
-  // Held at the retry horizon: a cancel would take the pick lists back under keys the
-  // warehouses may have forgotten (one that shipped and pruned the list would answer "taken
-  // back", and the saga would refund goods on their way). The operator decides first.
+  // Held at the retry horizon (or past it, the timer not yet run): a cancel would take the
+  // pick lists back under keys the warehouses may have forgotten (one that shipped and pruned
+  // the list would answer "taken back", and the saga would refund goods on their way). The
+  // operator decides first.
+  hold_at_horizon(now_ms);
   if (held())
     return false;
   switch (phase_) {
@@ -788,7 +807,7 @@ bool order_state_machine::request_cancel(std::int64_t now_ms, std::vector<saga_c
   resume_status_ = status_;
   for (auto& [wh, p] : picks_)
     p.acknowledged = false;
-  enter(saga_phase::cancelling_picks, now_ms, "take the pick lists back");
+  take_picks_back(now_ms, "take the pick lists back");
   out = outstanding();
   return true;
 }
@@ -848,6 +867,10 @@ return_refusal order_state_machine::request_return(std::int64_t now_ms,
 }
 
 std::vector<saga_command> order_state_machine::retry(std::int64_t now_ms) {
+  // Past the horizon but not yet held (its timer has not run): hold now and send nothing, so
+  // that a routine retry cannot resend under forgotten keys; a retry of the held saga does.
+  if (!held() && hold_at_horizon(now_ms))
+    return {};
   auto pending = outstanding();
   note(now_ms, "operator retry (" + std::to_string(pending.size()) + " unanswered)");
   // Held (no deadline): the operator checked the participants, and arm_deadline starts the
@@ -885,7 +908,7 @@ std::vector<saga_command> order_state_machine::compensate(std::int64_t now_ms) {
     resume_status_ = status_;
     for (auto& [wh, p] : picks_)
       p.acknowledged = false;
-    enter(saga_phase::cancelling_picks, now_ms, "operator compensates: take the pick lists back");
+    take_picks_back(now_ms, "operator compensates: take the pick lists back");
     return outstanding();
   }
   return begin_compensation(order_status::cancelled, "operator", now_ms, "operator compensates");

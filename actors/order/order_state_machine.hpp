@@ -317,6 +317,8 @@ private:
   /// The step has waited past `retry_horizon_ms` in a phase whose resends are not safe then:
   /// stop resending, mark the saga stuck and say so (once). True when it held.
   bool hold_at_horizon(std::int64_t now_ms);
+  /// Enters cancelling_picks (every list taken back), the horizon counting from assigning's.
+  void take_picks_back(std::int64_t now_ms, const std::string& why);
 
   std::string id_;
   std::string user_id_;

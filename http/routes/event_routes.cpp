@@ -43,7 +43,9 @@ void add_event_routes(router& routes, std::shared_ptr<const client_env> env,
           return respond(
               invalid("access_token", "access_token is given more than once", ctx.trace_id));
         auto from_query = query ? param(*query, "access_token") : std::nullopt;
-        if (ctx.req[bhttp::field::authorization].empty() && from_query)
+        // Only without any Authorization header: with one (even empty, even two) the header
+        // decides, and bearer_of refuses what it cannot read as one token.
+        if (ctx.req.count(bhttp::field::authorization) == 0 && from_query)
           who = authenticate_token(ctx, *env, *from_query, respond);
         else
           who = authenticate(ctx, *env, respond);

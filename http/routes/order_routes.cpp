@@ -146,6 +146,14 @@ change_reply(responder respond, std::string trace, std::string refusal_detail) {
       respond(gateway_problem(st, trace));
     else if (a.code == "unknown_entity")
       respond(make_problem(404, "not_found", "no such order", trace));
+    else if (a.code == "held")
+      // API.md's refusal, for now rather than for good: the saga went unanswered past
+      // orders.retry_horizon_ms and an operator has to look at it first.
+      respond(make_problem(409, "not_cancellable",
+                           "the order waits for an operator (a step went unanswered past "
+                           "orders.retry_horizon_ms); try again later (the order is " +
+                               a.status + ")",
+                           trace, {{"retry_later", true}}));
     else if (!a.code.empty())
       respond(
           make_problem(409, a.code, refusal_detail + " (the order is " + a.status + ")", trace));
@@ -287,26 +295,34 @@ void add_order_routes(router& routes, std::shared_ptr<const client_env> env) {
     std::int64_t limit = default_limit;
     std::int64_t before = -1;
     auto params = parse_query(ctx.req.target());
-    if (!params)
-      return respond(
+    if (!params) {
+      respond(
           make_problem(400, "bad_query", "the query string has a broken % escape", ctx.trace_id));
-    if (auto twice = repeated_name(*params))
-      return respond(invalid(*twice, *twice + " is given more than once", ctx.trace_id));
+      return;
+    }
+    if (auto twice = repeated_name(*params)) {
+      respond(invalid(*twice, *twice + " is given more than once", ctx.trace_id));
+      return;
+    }
     for (auto& [name, value] : *params) {
       if (name == "limit") {
         auto v = to_int(value);
-        if (!v || *v < 1 || *v > max_limit)
-          return respond(invalid("limit", "limit must be an integer from 1 to 100", ctx.trace_id));
+        if (!v || *v < 1 || *v > max_limit) {
+          respond(invalid("limit", "limit must be an integer from 1 to 100", ctx.trace_id));
+          return;
+        }
         limit = *v;
       } else if (name == "cursor") {
         auto v = value.size() > 1 && value[0] == 'p' ? to_int(value.substr(1)) : std::nullopt;
-        if (!v || *v < 1)
-          return respond(make_problem(400, "invalid_cursor",
-                                      "cursor must be a next_cursor of a previous page",
-                                      ctx.trace_id));
+        if (!v || *v < 1) {
+          respond(make_problem(400, "invalid_cursor",
+                               "cursor must be a next_cursor of a previous page", ctx.trace_id));
+          return;
+        }
         before = *v;
       } else if (!name.empty()) {
-        return respond(invalid(name, "unknown parameter '" + name + "'", ctx.trace_id));
+        respond(invalid(name, "unknown parameter '" + name + "'", ctx.trace_id));
+        return;
       }
     }
     auto subject = who->subject;

@@ -614,6 +614,11 @@ TEST_F(ClientApiTest, OrderEventsStreamToTheBuyerAndResumeAfterLastEventId) {
   EXPECT_TRUE(
       is_invalid(call("GET", "/v1/events?access_token=" + u.token + "&access_token=" + u.token),
                  "access_token"));
+  // An empty Authorization header and a second one do not hand the choice to the query's
+  // token: the headers decide, and two of them are refused.
+  auto sneaky = call("GET", "/v1/events?access_token=" + u.token, {}, {},
+                     "Authorization: \r\nAuthorization: Bearer v1.x.y\r\n");
+  EXPECT_TRUE(is_problem(sneaky, 401, "unauthorized")) << sneaky.body;
 }
 
 TEST_F(ClientApiTest, AProductPageAnswersForTheRegionOfTheCallersAccount) {

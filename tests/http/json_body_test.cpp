@@ -92,11 +92,57 @@ TEST(ParseJson, ABodyOfManySmallObjectsIsReadWhole) {
   EXPECT_EQ(why, "the body names the member \"a\" twice in one object");
 }
 
-TEST(ParseJson, TextAfterTheDocumentOrARepeatAfterBrokenTextIsRefused) {
+TEST(ParseJson, TextAfterTheDocumentIsRefusedAndSoIsARepeatInUnclosedText) {
   std::string why;
   EXPECT_FALSE(parse_json(R"({"a":1} x)", why).has_value());
   EXPECT_EQ(why, "the body is not valid JSON");
-  EXPECT_FALSE(parse_json(R"({"a":1,"a":2)", why).has_value()) << "unclosed, with a repeat";
+  // The repeat is seen before the text turns out unclosed; either way it is a 400.
+  EXPECT_FALSE(parse_json(R"({"a":1,"a":2)", why).has_value());
+  EXPECT_EQ(why, "the body names the member \"a\" twice in one object");
+}
+
+TEST(ParseJson, ANulByteAnywhereIsRefused) {
+  std::string why;
+  using namespace std::string_literals;
+  EXPECT_FALSE(parse_json("{\"a\":1}\0junk"s, why).has_value()) << "read up to the NUL";
+  EXPECT_EQ(why, "the body is not valid JSON (it holds a NUL byte)");
+  EXPECT_FALSE(parse_json("{\"a\":\"x\0y\"}"s, why).has_value());
+  // Escaped, a NUL is fine.
+  auto j = parse_json(R"({"a":"x\u0000y"})", why);
+  ASSERT_TRUE(j.has_value()) << why;
+  EXPECT_EQ((*j)["a"].get<std::string>().size(), 3U);
+}
+
+TEST(ParseJson, NestingIsBoundedByTheLimit) {
+  auto nested = [](std::size_t depth, bool objects) {
+    std::string open, close;
+    for (std::size_t i = 0; i < depth; ++i) {
+      open += objects ? R"({"a":)" : "[";
+      close += objects ? "}" : "]";
+    }
+    return open + "1" + close;
+  };
+  std::string why;
+  for (bool objects : {true, false}) {
+    SCOPED_TRACE(objects ? "objects" : "arrays");
+    EXPECT_TRUE(parse_json(nested(32, objects), why).has_value()) << why;
+    EXPECT_FALSE(parse_json(nested(33, objects), why).has_value());
+    EXPECT_EQ(why, "the body nests objects and arrays deeper than 32 levels");
+    EXPECT_TRUE(parse_json(nested(3, objects), why, 3).has_value()) << why;
+    EXPECT_FALSE(parse_json(nested(4, objects), why, 3).has_value());
+    // 1 MiB of opening brackets: refused at the limit, without building anything deeper.
+    std::string deep;
+    while (deep.size() < 1024 * 1024)
+      deep += objects ? R"({"a":)" : "[";
+    EXPECT_FALSE(parse_json(deep, why).has_value());
+    EXPECT_EQ(why, "the body nests objects and arrays deeper than 32 levels");
+  }
+  // Depth counts what is open, not how many containers there are.
+  std::string wide = "[";
+  for (int i = 0; i < 1000; ++i)
+    wide += R"([{"a":[1]}],)";
+  wide += "[]]";
+  EXPECT_TRUE(parse_json(wide, why).has_value()) << why;
 }
 
 TEST(ParseJson, AControlCharacterInTheNameIsEscapedInTheSentence) {
@@ -151,6 +197,23 @@ TEST(ObjectBody, NotJsonIs400AndNotAnObjectIs422AtTheWholeBody) {
   EXPECT_EQ(array.res->result_int(), 422U);
   EXPECT_EQ(array.body()["code"], "validation_failed");
   EXPECT_EQ(array.body()["errors"][0]["pointer"], "");
+}
+
+TEST(ObjectBody, TheDepthLimitComesFromTheRequestContext) {
+  request req{bhttp::verb::post, "/v1/cart/items", 11};
+  req.body() = R"({"a":{"b":{"c":1}}})";
+  request_context ctx{req, {}, std::string(32, 'a'), "/v1/cart/items"};
+  ctx.json_max_depth = 2;
+  answered out;
+  auto respond = out.respond();
+  EXPECT_FALSE(object_body(ctx, respond).has_value());
+  ASSERT_TRUE(out.res.has_value());
+  EXPECT_EQ(out.res->result_int(), 400U);
+  EXPECT_EQ(out.body()["detail"], "the body nests objects and arrays deeper than 2 levels");
+  ctx.json_max_depth = 3;
+  answered fine;
+  auto respond_fine = fine.respond();
+  EXPECT_TRUE(object_body(ctx, respond_fine).has_value());
 }
 
 TEST(ObjectBody, AnEmptyBodyIsAnEmptyObjectOnlyWhenAllowed) {

@@ -706,15 +706,23 @@ TEST(OrderSagaRetryHorizon, WithoutTheStepsNoteASnapshotCountsFromTheOrdersCreat
   EXPECT_THAT(old.resume(at + horizon + 60'000), IsEmpty())
       << "earlier than the truth: held for an operator rather than resent too late";
   EXPECT_TRUE(old.held());
+  // Not another step's note (reserving, assigning, ... all come before the return).
+  EXPECT_EQ(old.to_view()["saga"]["waiting_since_ms"], old.created_at_ms());
 }
 
-TEST(OrderSagaRetryHorizon, AssigningIsHeldAndABuyersCancelThenRefused) {
+/// An order stuck in assigning (both start_pick answers lost) since t0 + 1000.
+order_state_machine assigning_unanswered() {
   auto m = make_order(two_lines());
   auto p = two_warehouses();
   p.silent = {kind::start_pick};
   to_pending_payment(m, p);
   p.settle(m, p.approve(m, t0 + 1000), t0 + 1000);
-  ASSERT_EQ(m.phase(), saga_phase::assigning);
+  EXPECT_EQ(m.phase(), saga_phase::assigning);
+  return m;
+}
+
+TEST(OrderSagaRetryHorizon, AssigningIsHeldAndABuyersCancelThenRefused) {
+  auto m = assigning_unanswered();
   const auto horizon = saga_settings{}.retry_horizon_ms;
   auto firings = fire_until_quiet(m, t0 + 2 * horizon);
   ASSERT_GT(firings.size(), 100U);
@@ -731,6 +739,53 @@ TEST(OrderSagaRetryHorizon, AssigningIsHeldAndABuyersCancelThenRefused) {
   EXPECT_FALSE(m.held());
   EXPECT_TRUE(m.request_cancel(t0 + 2 * horizon + 2, out));
   EXPECT_EQ(m.phase(), saga_phase::cancelling_picks);
+}
+
+TEST(OrderSagaRetryHorizon, PastTheHorizonBeforeTheTimerRanACancelIsAlreadyRefused) {
+  // The deadline after the horizon is up to a backoff away: in between, the saga is past the
+  // horizon but not yet held, and a cancel must not slip through.
+  auto m = assigning_unanswered();
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  fire_until_quiet(m, t0 + 1000 + horizon - 1);
+  ASSERT_FALSE(m.held());
+  auto next = m.next_timer();
+  ASSERT_TRUE(next.has_value());
+  ASSERT_GT(*next, t0 + 1000 + horizon) << "the next firing is past the horizon";
+  std::vector<cmd> out;
+  EXPECT_FALSE(m.request_cancel(t0 + 1000 + horizon, out));
+  EXPECT_THAT(out, IsEmpty());
+  EXPECT_TRUE(m.held());
+  EXPECT_EQ(m.phase(), saga_phase::assigning);
+}
+
+TEST(OrderSagaRetryHorizon, PastTheHorizonBeforeTheTimerRanARetryHoldsFirst) {
+  auto m = assigning_unanswered();
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  fire_until_quiet(m, t0 + 1000 + horizon - 1);
+  ASSERT_FALSE(m.held());
+  EXPECT_THAT(m.retry(t0 + 1000 + horizon), IsEmpty()) << "a routine retry sends nothing now";
+  EXPECT_TRUE(m.held());
+  EXPECT_EQ(of_kind(m.retry(t0 + 1000 + horizon + 1), kind::start_pick).size(), 2U)
+      << "the retry of the held saga, deliberately, does";
+}
+
+TEST(OrderSagaRetryHorizon, TakingPickListsBackCountsFromWhenTheyWereHandedOut) {
+  // A cancel accepted late in assigning: the lists may have gone out when assigning began, so
+  // cancel_pick is resent only until assigning's horizon, not for a new one.
+  auto m = assigning_unanswered();
+  const auto horizon = saga_settings{}.retry_horizon_ms;
+  fire_until_quiet(m, t0 + 1000 + horizon / 2);
+  std::vector<cmd> out;
+  ASSERT_TRUE(m.request_cancel(t0 + 1000 + horizon / 2, out));
+  ASSERT_EQ(m.phase(), saga_phase::cancelling_picks);
+  EXPECT_EQ(of_kind(out, kind::cancel_pick).size(), 2U);
+  auto firings = fire_until_quiet(m, t0 + 2 * horizon);
+  ASSERT_FALSE(firings.empty());
+  EXPECT_THAT(firings.back(), IsEmpty());
+  EXPECT_TRUE(m.held());
+  EXPECT_EQ(m.phase(), saga_phase::cancelling_picks);
+  EXPECT_LT(m.timeline().back().at_ms, t0 + 1000 + horizon + 120'000)
+      << "held at assigning's horizon, not half a horizon later";
 }
 
 TEST(OrderSagaRetryHorizon, ZeroTurnsItOffAndForwardStepsAreNotHeld) {
