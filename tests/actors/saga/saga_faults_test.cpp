@@ -720,6 +720,52 @@ TEST_F(SagaFaultsTest, AWarehouseThatNeverAnswersKeepsAPaidOrderWaitingAndFlagge
   EXPECT_EQ(levels(node, "sku-a").sold, 2);
 }
 
+TEST_F(SagaFaultsTest, AWarehouseSilentPastTheRetryHorizonHoldsThePaidOrderForAnOperator) {
+  auto o = options();
+  o.saga.retry_horizon_ms = 300'000; // five minutes here; 20 h by default
+  test::test_node node{dir_.path(), o};
+  bool down = true;
+  node.set_filter([&](const test::message_view& v) {
+    return down && v.routed && v.target == actors::entity_ref{"warehouse", "wh-spb"}
+               ? test::fate::drop
+               : test::fate::deliver;
+  });
+  node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
+  node.run_for(1s);
+  ASSERT_TRUE(node.decide(payment_id(node, "o1"), true));
+  node.run_for(400s);
+  auto v = body(view(node, "o1"));
+  EXPECT_EQ(v["saga"]["step"], "assigning") << v["timeline"].dump(1);
+  EXPECT_TRUE(v["saga"]["held"].get<bool>()) << v["saga"];
+  EXPECT_GE(first_note(v, "past orders.retry_horizon_ms"), 0) << v["timeline"].dump(1);
+  auto stored = node.store().load_snapshot("order", "o1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(json::parse((*stored)->state)["deadline_ms"], 0)
+      << "the hold is durable: no deadline in the snapshot";
+  // Nothing goes to the warehouse on its own any more.
+  auto dropped = node.dropped;
+  node.run_for(1800s);
+  EXPECT_EQ(node.dropped, dropped);
+  // A buyer's cancel is refused for now ("held", not "not_cancellable"): the pick list may
+  // have shipped from a warehouse that has forgotten it.
+  auto refused = node.ask<order_answer>("order", "o1", actors::cancel_atom::value);
+  EXPECT_EQ(refused.code, "held");
+  EXPECT_EQ(refused.status, "PAID");
+  // The operator checked the warehouse and retries: the order goes on to the end.
+  down = false;
+  auto retried = node.ask<order_answer>("order", "o1", actors::saga_retry_atom::value);
+  EXPECT_EQ(retried.code, "");
+  node.run_for(1s);
+  for (int i = 0; i < 3; ++i) {
+    move_warehouses(node);
+    node.run_for(1s);
+  }
+  v = body(view(node, "o1"));
+  EXPECT_EQ(v["status"], "DELIVERED") << v["timeline"].dump(1);
+  EXPECT_FALSE(v["saga"]["held"].get<bool>());
+  EXPECT_EQ(levels(node, "sku-b").sold, 3);
+}
+
 TEST_F(SagaFaultsTest, ASkuDownThroughEveryAttemptRejectsTheOrderAndItsLateReservesAreUndone) {
   test::test_node node{dir_.path(), options()};
   // sku-c's actor takes nothing in while it is down; what was sent waits in order.
