@@ -741,13 +741,20 @@ TEST(OrderSagaRetryHorizon, AssigningIsHeldAndABuyersCancelThenRefused) {
   EXPECT_EQ(m.phase(), saga_phase::cancelling_picks);
 }
 
+/// assigning_unanswered() resent until just before its horizon, not held yet.
+order_state_machine assigning_at_the_horizon() {
+  auto m = assigning_unanswered();
+  fire_until_quiet(m, t0 + 1000 + saga_settings{}.retry_horizon_ms - 1);
+  EXPECT_FALSE(m.held());
+  return m;
+}
+
 TEST(OrderSagaRetryHorizon, PastTheHorizonBeforeTheTimerRanACancelIsAlreadyRefused) {
   // The deadline after the horizon is up to a backoff away: in between, the saga is past the
   // horizon but not yet held, and a cancel must not slip through.
-  auto m = assigning_unanswered();
-  const auto horizon = saga_settings{}.retry_horizon_ms;
-  fire_until_quiet(m, t0 + 1000 + horizon - 1);
+  auto m = assigning_at_the_horizon();
   ASSERT_FALSE(m.held());
+  const auto horizon = saga_settings{}.retry_horizon_ms;
   auto next = m.next_timer();
   ASSERT_TRUE(next.has_value());
   ASSERT_GT(*next, t0 + 1000 + horizon) << "the next firing is past the horizon";
@@ -759,10 +766,9 @@ TEST(OrderSagaRetryHorizon, PastTheHorizonBeforeTheTimerRanACancelIsAlreadyRefus
 }
 
 TEST(OrderSagaRetryHorizon, PastTheHorizonBeforeTheTimerRanARetryHoldsFirst) {
-  auto m = assigning_unanswered();
-  const auto horizon = saga_settings{}.retry_horizon_ms;
-  fire_until_quiet(m, t0 + 1000 + horizon - 1);
+  auto m = assigning_at_the_horizon();
   ASSERT_FALSE(m.held());
+  const auto horizon = saga_settings{}.retry_horizon_ms;
   EXPECT_THAT(m.retry(t0 + 1000 + horizon), IsEmpty()) << "a routine retry sends nothing now";
   EXPECT_TRUE(m.held());
   EXPECT_EQ(of_kind(m.retry(t0 + 1000 + horizon + 1), kind::start_pick).size(), 2U)

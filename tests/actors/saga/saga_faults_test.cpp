@@ -173,6 +173,19 @@ protected:
     return p.is_null() ? std::string{} : p["id"].get<std::string>();
   }
 
+  /// Drops every message routed to warehouse wh-spb while `down` is true; then places order
+  /// "o1" (two lines, one from wh-spb) and pays it, so the saga is assigning its pick lists.
+  static void paid_with_spb_silent(test::test_node& node, const bool& down) {
+    node.set_filter([&down](const test::message_view& v) {
+      return down && v.routed && v.target == actors::entity_ref{"warehouse", "wh-spb"}
+                 ? test::fate::drop
+                 : test::fate::deliver;
+    });
+    node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
+    node.run_for(1s);
+    ASSERT_TRUE(node.decide(payment_id(node, "o1"), true));
+  }
+
   /// Every warehouse moves its open pick lists one stage.
   static void move_warehouses(test::test_node& node) {
     for (auto wh : {"wh-msk", "wh-spb", "wh-ekb"})
@@ -691,14 +704,7 @@ TEST_F(SagaFaultsTest, ASkuThatCannotStoreItsSnapshotComesBackFromItsLastDurable
 TEST_F(SagaFaultsTest, AWarehouseThatNeverAnswersKeepsAPaidOrderWaitingAndFlaggedUntilItDoes) {
   test::test_node node{dir_.path(), options()};
   bool down = true;
-  node.set_filter([&](const test::message_view& v) {
-    return down && v.routed && v.target == actors::entity_ref{"warehouse", "wh-spb"}
-               ? test::fate::drop
-               : test::fate::deliver;
-  });
-  node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
-  node.run_for(1s);
-  ASSERT_TRUE(node.decide(payment_id(node, "o1"), true));
+  paid_with_spb_silent(node, down);
   node.run_for(120s);
   auto v = body(view(node, "o1"));
   // Paid orders never give up: the step is retried and flagged for ops.
@@ -725,14 +731,7 @@ TEST_F(SagaFaultsTest, AWarehouseSilentPastTheRetryHorizonHoldsThePaidOrderForAn
   o.saga.retry_horizon_ms = 300'000; // five minutes here; 20 h by default
   test::test_node node{dir_.path(), o};
   bool down = true;
-  node.set_filter([&](const test::message_view& v) {
-    return down && v.routed && v.target == actors::entity_ref{"warehouse", "wh-spb"}
-               ? test::fate::drop
-               : test::fate::deliver;
-  });
-  node.post("order", "o1", checkout_atom::value, two_line_order("o1"));
-  node.run_for(1s);
-  ASSERT_TRUE(node.decide(payment_id(node, "o1"), true));
+  paid_with_spb_silent(node, down);
   node.run_for(400s);
   auto v = body(view(node, "o1"));
   EXPECT_EQ(v["saga"]["step"], "assigning") << v["timeline"].dump(1);
