@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -21,6 +23,10 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;
 struct stock_state : entity_base {
   stock_ledger ledger;
   std::int64_t timer_at = 0; ///< the expiry timer armed, 0 when none
+  /// Each warehouse's (on_hand, reserved) as last published to the availability view. Empty on
+  /// activation, so the first change after it publishes every warehouse: the view's table may
+  /// lag a crash by one batch.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> published;
 
   /// The head only: warehouses and counters. Reservations are parts, one row each, and a write
   /// carries only those that changed, so a hot SKU with thousands of holds writes little.
@@ -58,12 +64,21 @@ fingerprint print(const stock_ledger& l, const std::string& id) {
           r ? std::optional<hold_state>{r->state} : std::nullopt};
 }
 
+/// Publishes the levels of the warehouses that changed since the last publish. A reservation
+/// touches one or two warehouses of a SKU stocked in many; each level published is a write of
+/// the catalog's stock table.
 void publish(self_t* self) {
   auto& st = self->state;
   if (!st.ctx->availability)
     return;
-  for (auto& [wh, s] : st.ledger.warehouses())
+  for (auto& [wh, s] : st.ledger.warehouses()) {
+    std::pair<std::int64_t, std::int64_t> level{s.on_hand, s.reserved};
+    auto [it, added] = st.published.try_emplace(wh, level);
+    if (!added && it->second == level)
+      continue;
+    it->second = level;
     st.ctx->availability->stock_changed(st.ref.key, wh, s.on_hand, s.reserved);
+  }
 }
 
 /// Arms the expiry timer for a hold expiring at `at`, unless one is armed for that time or

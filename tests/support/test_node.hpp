@@ -198,6 +198,8 @@ struct node_options {
   std::map<std::string, std::map<std::string, std::int64_t>> stock;
   /// Hears the orders' events (as the HTTP edge's event hub does); may be null.
   std::shared_ptr<actors::order_event_listener> order_events;
+  /// Hears the SKUs' stock levels (as the catalog's availability view does); may be null.
+  std::shared_ptr<actors::stock_listener> availability;
 };
 
 /// One node: actor system on the test scheduler, directory, bank, entity kinds, real store.
@@ -224,6 +226,7 @@ public:
     ctx.stock_tombstone_ttl = opts.tombstone_ttl;
     ctx.saga = opts.saga;
     ctx.order_events = opts.order_events;
+    ctx.availability = opts.availability;
     ctx.wms_step = opts.wms_step;
     ctx.warehouses = {{"wh-msk", "msk"}, {"wh-spb", "spb"}, {"wh-ekb", "ekb"}};
     ctx.delivery_days = [](const std::string& from, const std::string& to) {

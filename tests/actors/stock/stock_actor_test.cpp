@@ -12,6 +12,7 @@
 #include "tests/support/test_node.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,51 @@ TEST_F(StockActorTest, EachWriteCarriesTheHeadAndOnlyTheReservationsThatChanged)
   EXPECT_FALSE(head.contains("reservations"));
   EXPECT_EQ(head.at("warehouses").at("wh-msk").at("reserved"), 41);
   EXPECT_EQ(snap->parts.size(), 41u);
+}
+
+/// Records the stock levels the SKUs publish, as "sku warehouse on_hand/reserved".
+struct recorded_levels : actors::stock_listener {
+  std::vector<std::string> seen;
+  void stock_changed(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
+                     std::int64_t reserved) override {
+    seen.push_back(sku + " " + warehouse_id + " " + std::to_string(on_hand) + "/" +
+                   std::to_string(reserved));
+  }
+};
+
+TEST_F(StockActorTest, AChangePublishesOnlyTheWarehousesWhoseLevelsMovedAfterAFullFirstPublish) {
+  auto levels = std::make_shared<recorded_levels>();
+  auto opts = with_stock(2);
+  opts.availability = levels;
+  {
+    test::test_node node{dir_.path(), opts};
+    // The first change after activation publishes every warehouse: the catalog's table may
+    // have missed the last batch before a crash.
+    ASSERT_EQ(reserve(node, "a").outcome, "reserved");
+    EXPECT_EQ(levels->seen, (std::vector<std::string>{"hot wh-msk 2/1", "hot wh-spb 2/0"}));
+    // From then on, only what moved: one warehouse, then the other, then nothing.
+    levels->seen.clear();
+    ASSERT_EQ(reserve(node, "b", 2).outcome, "reserved"); // one from msk, one from spb
+    EXPECT_EQ(levels->seen, (std::vector<std::string>{"hot wh-msk 2/2", "hot wh-spb 2/1"}));
+    levels->seen.clear();
+    ASSERT_EQ(reserve(node, "c").outcome, "reserved");
+    EXPECT_EQ(levels->seen, (std::vector<std::string>{"hot wh-spb 2/2"}));
+    levels->seen.clear();
+    EXPECT_EQ(node.ask<std::string>("sku", "hot", actors::confirm_atom::value, std::string{"a"}),
+              "");
+    EXPECT_TRUE(levels->seen.empty()) << "a confirmed hold stays reserved: no level moved";
+    ASSERT_EQ(node.ask<std::string>("sku", "hot", actors::release_atom::value, std::string{"c"},
+                                    std::string{"o-c"}),
+              "");
+    EXPECT_EQ(levels->seen, (std::vector<std::string>{"hot wh-spb 2/1"}));
+  }
+  // A new activation publishes everything again on its first change.
+  levels->seen.clear();
+  test::test_node node{dir_.path(), opts};
+  ASSERT_EQ(node.ask<std::string>("sku", "hot", actors::release_atom::value, std::string{"b"},
+                                  std::string{"o-b"}),
+            "");
+  EXPECT_EQ(levels->seen, (std::vector<std::string>{"hot wh-msk 2/1", "hot wh-spb 2/0"}));
 }
 
 TEST_F(StockActorTest, ARestartLoadsEveryHoldFromItsPartsAndKeepsTheirIdsIdempotent) {
