@@ -170,8 +170,9 @@ struct bank_settings {
   std::string url;            ///< base URL of an external bank, e.g. http://127.0.0.1:8090
   std::string webhook_secret; ///< callback HMAC key; empty: generated, kept in the store
   std::string callback_url;   ///< empty: this node's edge + /v1/payments/callback
-  std::chrono::milliseconds call_timeout{3'000};   ///< of one HTTP call to the bank
-  int callback_attempts = 8;                       ///< per callback before the bank gives up
+  std::chrono::milliseconds call_timeout{3'000}; ///< of one HTTP call to the bank
+  int connections = 64;      ///< souk's connections to the bank at once; more calls wait for one
+  int callback_attempts = 8; ///< per callback before the bank gives up
   std::chrono::milliseconds callback_backoff{200}; ///< first retry wait; doubles after
   bool only = false;          ///< run only the bank (its routes and /healthz): `soukd --bank-only`
   int decline_percent = 0;    ///< approved payments that still decline

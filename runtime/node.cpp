@@ -485,6 +485,7 @@ std::string node::start() {
     bo.base_url = [link] { return link->get_base(); };
     bo.callback_url = [link] { return link->get_callback(); };
     bo.call_timeout = settings_.bank.call_timeout;
+    bo.max_connections = static_cast<std::size_t>(settings_.bank.connections);
     p.entities = actors::start_node_entities(
         *p.actors, context(), actors::spawn_bank_http_client(*p.actors, std::move(bo)));
   }

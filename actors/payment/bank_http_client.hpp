@@ -20,8 +20,9 @@ struct bank_http_options {
   std::function<std::string()> callback_url;
   /// Deadline of one call (connect, send, answer); keep it below the saga's step timeout.
   std::chrono::milliseconds call_timeout{3'000};
-  /// Keep-alive connections kept open for reuse at most.
-  std::size_t max_idle_connections = 8;
+  /// Connections open to the bank at once at most, kept alive for reuse; a call that finds
+  /// them all busy waits for one to come free, within its `call_timeout`.
+  std::size_t max_connections = 64;
 };
 
 /// Spawns the payment provider that speaks HTTP to the simulated bank (bank/routes.hpp): the

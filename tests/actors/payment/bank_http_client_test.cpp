@@ -20,6 +20,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <gtest/gtest.h>
@@ -84,8 +85,12 @@ protected:
     start_client("http://127.0.0.1:" + std::to_string(bank_->port()));
   }
 
-  void start_client(std::string base, std::chrono::milliseconds timeout = 1s) {
+  void start_client(std::string base, std::chrono::milliseconds timeout = 1s,
+                    std::size_t max_connections = 64) {
+    if (client_)
+      caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
     bank_http_options o;
+    o.max_connections = max_connections;
     o.base_url = [base] { return base; };
     auto cb = "http://127.0.0.1:" + std::to_string(merchant_->port()) + "/cb";
     o.callback_url = [cb] { return cb; };
@@ -103,6 +108,24 @@ protected:
                  [&](caf::error& e) { out.second = std::move(e); });
     return out;
   }
+
+  /// `n` creates sent at once (orders "<prefix>-0" ...); their answers and errors.
+  std::pair<std::vector<payment_answer>, std::vector<caf::error>>
+  creates_at_once(const std::string& prefix, int n) {
+    caf::scoped_actor self{sys_};
+    for (int i = 0; i < n; ++i) {
+      auto id = prefix + "-" + std::to_string(i);
+      self->send(client_, bank_create_atom::value, cmd(id, 1000, "key-" + id));
+    }
+    std::pair<std::vector<payment_answer>, std::vector<caf::error>> out;
+    for (int i = 0; i < n; ++i)
+      self->receive([&](payment_answer& a) { out.first.push_back(std::move(a)); },
+                    [&](caf::error& e) { out.second.push_back(std::move(e)); },
+                    caf::after(10s) >> [&] { ADD_FAILURE() << "no answer within 10 s"; });
+    return out;
+  }
+
+  std::string bank_url() const { return "http://127.0.0.1:" + std::to_string(bank_->port()); }
 
   bool decide(const std::string& payment_id, bool approve) {
     caf::scoped_actor self{sys_};
@@ -226,7 +249,6 @@ TEST_F(BankHttpClientTest, ASilentBankAnswersAnErrorAfterTheCallTimeout) {
   s.no_answer_percent = 100;
   s.call_timeout = 5s; // the bank holds its answer well past the client's deadline
   start_bank(s);
-  caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
   start_client("http://127.0.0.1:" + std::to_string(bank_->port()), 300ms);
   auto began = std::chrono::steady_clock::now();
   auto r = call(bank_create_atom::value, cmd("o-1", 1000, "c1"));
@@ -236,6 +258,39 @@ TEST_F(BankHttpClientTest, ASilentBankAnswersAnErrorAfterTheCallTimeout) {
   EXPECT_GE(took, 250ms);
   EXPECT_LT(took, 2s);
   EXPECT_FALSE(svc_->find_by_order("o-1")); // not performed
+}
+
+TEST_F(BankHttpClientTest, CallsBeyondTheConnectionCapWaitForAConnectionInsteadOfOpeningOne) {
+  start_bank();
+  start_client(bank_url(), 2s, 3);
+  for (int round = 0; round < 2; ++round) {
+    auto [answers, errors] = creates_at_once("o" + std::to_string(round), 24);
+    EXPECT_EQ(answers.size(), 24u);
+    for (auto& e : errors)
+      ADD_FAILURE() << sys_.render(e);
+    for (auto& a : answers)
+      EXPECT_EQ(a.status, "pending") << a.code;
+  }
+  // 48 calls, 24 of them at once, over the same three kept-alive connections.
+  EXPECT_EQ(bank_->stats().connections_accepted, 3u);
+}
+
+TEST_F(BankHttpClientTest, ACallThatFindsEveryConnectionBusyAnswersAnErrorAtItsDeadline) {
+  config::bank_settings s;
+  s.no_answer_percent = 100;
+  s.call_timeout = 5s; // the bank holds its answers well past the client's deadline
+  start_bank(s);
+  start_client(bank_url(), 300ms, 1);
+  auto began = std::chrono::steady_clock::now();
+  auto [answers, errors] = creates_at_once("o", 2);
+  auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_TRUE(answers.empty());
+  ASSERT_EQ(errors.size(), 2u);
+  for (auto& e : errors)
+    EXPECT_EQ(e, errc::timeout) << sys_.render(e);
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(bank_->stats().connections_accepted, 1u) << "the waiting call opened none";
 }
 
 } // namespace
