@@ -3,8 +3,6 @@
 #include "actors/api/money.hpp"
 #include "base/json_writer.hpp"
 
-#include <algorithm>
-
 namespace souk::actors {
 
 namespace {
@@ -100,19 +98,6 @@ void product_text::write(std::string& out, const std::vector<sku_delivery>& deli
     w.value(region);
   }
   out += '}';
-}
-
-catalog_result<std::string> catalog_service::product_page(std::int64_t id,
-                                                          const std::string& region) {
-  auto page = product(id, region);
-  if (!page.ok())
-    return {std::nullopt, std::move(page.error)};
-  return {product_body(*page.value, region), {}};
-}
-
-bool catalog_service::has_region(const std::string& id) {
-  auto all = regions();
-  return std::any_of(all.begin(), all.end(), [&id](auto& r) { return r.id == id; });
 }
 
 std::string product_body(const product_view& p, const std::string& region) {
