@@ -45,7 +45,7 @@ counters() {
 
 # one_run MODE -> "checkouts/s cpu_ms cs faults write_kb wchar_kb" per checkout
 one_run() {
-  local mode="$1" port cport pid lp out n rate a b
+  local mode="$1" port cport pid lp line out n rate a b
   port=$(free_port) cport=$(free_port)
   rm -rf "$work/data"
   SOUK_ADMIN_PASSWORD=$admin_password "$soukd" --data "$work/data" --http "127.0.0.1:$port" \
@@ -60,16 +60,30 @@ one_run() {
   "$load" --port "$port" --mode max --seconds "$seconds" --connections "$connections" \
     --admin-password "$admin_password" --pause-ms 1500 > "$work/out" 2> "$work/err" &
   lp=$!
-  read -r _ < "$work/err" # "setup done": the checkouts start in 1.5 s
-  sleep 1.2
+  pids+=("$lp")
+  exec 3< "$work/err"
+  read -r line <&3 || true
+  if [[ "$line" != "setup done" ]]; then
+    echo "the load tool did not finish its setup: $line" >&2
+    exit 1
+  fi
+  cat <&3 > "$work/load.log" & # the rest of its standard error, so it never writes to a closed pipe
+  exec 3<&-
+  sleep 1.2 # the checkouts start 1.5 s after "setup done"
   a=$(counters "$pid")
-  wait "$lp"
+  wait "$lp" || { echo "the load tool failed: $(cat "$work/load.log")" >&2; exit 1; }
   b=$(counters "$pid")
-  kill "$pid" && wait "$pid" 2>/dev/null || true
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  pids=()
   out=$(head -1 "$work/out")
-  n=$(sed -E 's/.*: ([0-9]+) checkouts in.*/\1/' <<<"$out")
+  # Only answered checkouts count: any status but 201 (a refusal, a timeout) stops the run.
+  n=$(grep -oE ' 201×[0-9]+' <<<"$out" | sed 's/ 201×//')
   rate=$(sed -E 's/.* = ([0-9]+) \/s.*/\1/' <<<"$out")
-  [[ "$n" =~ ^[0-9]+$ && "$n" -gt 0 ]] || { echo "the load tool said: $out" >&2; exit 1; }
+  if [[ ! "$n" =~ ^[0-9]+$ ]] || grep -oE ' [0-9]+×[0-9]+' <<<"$out" | grep -qv '^ 201×'; then
+    echo "not every checkout got 201: $out" >&2
+    exit 1
+  fi
   awk -v n="$n" -v r="$rate" -v hz="$ticks_per_second" -v a="$a" -v b="$b" 'BEGIN {
     split(a, x, " "); split(b, y, " ");
     printf "%s %.3f %.1f %.1f %.1f %.1f\n", r, (y[1] - x[1]) * 1000 / hz / n, (y[3] - x[3]) / n,

@@ -54,9 +54,9 @@ constexpr std::uint64_t demo_seed = 20261122;
 class catalog_stock_listener : public actors::stock_listener {
 public:
   explicit catalog_stock_listener(actors::catalog::sqlite_catalog& catalog) : catalog_(catalog) {}
-  void stock_changed(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
+  bool stock_changed(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
                      std::int64_t reserved) override {
-    catalog_.record_stock(sku, warehouse_id, on_hand, reserved);
+    return catalog_.record_stock(sku, warehouse_id, on_hand, reserved);
   }
 
 private:

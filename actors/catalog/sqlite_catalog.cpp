@@ -919,7 +919,7 @@ sqlite_catalog::on_hand_of(const std::string& sku) const {
   return out;
 }
 
-void sqlite_catalog::record_stock(const std::string& sku, const std::string& warehouse_id,
+bool sqlite_catalog::record_stock(const std::string& sku, const std::string& warehouse_id,
                                   std::int64_t on_hand, std::int64_t reserved) {
   stock_changed(sku, warehouse_id, on_hand, reserved);
   persistence::write_request req;
@@ -933,10 +933,12 @@ void sqlite_catalog::record_stock(const std::string& sku, const std::string& war
     up->bind(1, sku).bind(2, warehouse_id).bind(3, on_hand).bind(4, reserved);
     return step_done(*up);
   }});
-  // The projection may lag a crash by one batch: the SKU's snapshot is the truth, and its actor
-  // publishes again on its next change.
+  // The projection may lag a crash by one batch: the SKU's snapshot is the truth. A write the
+  // writer refuses is published again by the SKU with its next change (it hears `false`). A
+  // batch that fails (an I/O error, logged by the writer) leaves the row behind until that
+  // warehouse moves again or the SKU's actor starts again, which publishes every warehouse.
   req.done = [](const status&) {};
-  (void)store_.writer().submit(std::move(req));
+  return store_.writer().submit(std::move(req)).ok();
 }
 
 } // namespace souk::actors::catalog

@@ -84,8 +84,10 @@ public:
   std::vector<std::pair<std::string, std::int64_t>> on_hand_of(const std::string& sku) const;
 
   /// A SKU actor's new levels: updates availability at once and the stock table through the
-  /// writer (not awaited), so availability is right after a restart too. Any thread.
-  void record_stock(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
+  /// writer (not awaited), so availability is right after a restart too. False when the writer
+  /// refused the write (its queue is full, or it is closed): the table row was not updated.
+  /// Any thread.
+  bool record_stock(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand,
                     std::int64_t reserved);
 
   ~sqlite_catalog() override;

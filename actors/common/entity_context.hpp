@@ -36,7 +36,9 @@ public:
 class stock_listener {
 public:
   virtual ~stock_listener() = default;
-  virtual void stock_changed(const std::string& sku, const std::string& warehouse_id,
+  /// False when the level could not be recorded (the store refused the write): the SKU then
+  /// publishes it again with its next change.
+  virtual bool stock_changed(const std::string& sku, const std::string& warehouse_id,
                              std::int64_t on_hand, std::int64_t reserved) = 0;
 };
 

@@ -93,6 +93,7 @@ public:
     op->key = host + ":" + port;
     op->host = std::move(host);
     op->port = std::move(port);
+    op->timeout = timeout;
     op->deadline = std::chrono::steady_clock::now() + timeout;
     op->req = {method, target, 11};
     op->req.set(bhttp::field::host, op->key);
@@ -131,7 +132,9 @@ private:
         continue; // its deadline ended the wait
       next->queued = false;
       next->wait_timer.reset(); // cancels the wait's deadline
-      if (std::chrono::steady_clock::now() >= next->deadline) {
+      // A call with less than a tenth of its time left would most likely time out on the
+      // connection, and a timeout closes it (or the new one it opened): give up now instead.
+      if (next->deadline - std::chrono::steady_clock::now() < next->timeout / 10) {
         next->done({0, no_connection});
         continue;
       }
@@ -250,6 +253,7 @@ private:
     std::string key; ///< host:port
     std::string host;
     std::string port;
+    std::chrono::milliseconds timeout{0};
     std::chrono::steady_clock::time_point deadline;
     bhttp::request<bhttp::string_body> req;
     beast::flat_buffer buffer;

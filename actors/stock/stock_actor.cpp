@@ -64,9 +64,9 @@ fingerprint print(const stock_ledger& l, const std::string& id) {
           r ? std::optional<hold_state>{r->state} : std::nullopt};
 }
 
-/// Publishes the levels of the warehouses that changed since the last publish. A reservation
-/// touches one or two warehouses of a SKU stocked in many; each level published is a write of
-/// the catalog's stock table.
+/// Publishes the levels of the warehouses that changed since the last publish (or whose last
+/// publish was refused). A reservation touches one or two warehouses of a SKU stocked in many;
+/// each level published is a write of the catalog's stock table.
 void publish(self_t* self) {
   auto& st = self->state;
   if (!st.ctx->availability)
@@ -77,7 +77,8 @@ void publish(self_t* self) {
     if (!added && it->second == level)
       continue;
     it->second = level;
-    st.ctx->availability->stock_changed(st.ref.key, wh, s.on_hand, s.reserved);
+    if (!st.ctx->availability->stock_changed(st.ref.key, wh, s.on_hand, s.reserved))
+      st.published.erase(it); // not recorded: publish it again with the next change
   }
 }
 
