@@ -98,9 +98,8 @@ struct cart_state : entity_base {
   std::vector<caf::response_promise> waiters; ///< checkouts waiting for the order's answer
   mutable line_texts snapshot_lines;          ///< the lines' text in the snapshot
   rendered_lines<void (*)(base::json_writer&, const cart_line&)> answer_lines{write_api_line};
-  /// Answers since the last write-behind flush: a cart that answered at most two is not busy,
-  /// and its flush releases the line texts (they would add a third to an idle cart's memory).
-  int answers_since_flush = 0;
+  /// When the two texts above are dropped (a cart edited now and then does not keep them).
+  line_text_keeping keeping;
 
   std::string encode() const {
     std::string out;
@@ -129,6 +128,11 @@ struct cart_state : entity_base {
 
 using self_t = caf::stateful_actor<cart_state>;
 
+void release_line_texts(cart_state& st) {
+  st.snapshot_lines.release();
+  st.answer_lines.release();
+}
+
 void write_money(base::json_writer& w, std::int64_t amount) {
   w.begin_object().key("amount").value(amount).key("currency").value(shop_currency).end_object();
 }
@@ -145,7 +149,7 @@ void write_api_line(base::json_writer& w, const cart_line& l) {
 
 /// The cart as API.md shows it, written directly: every cart request answers with it.
 cart_answer answer(cart_state& st, std::string code = {}) {
-  ++st.answers_since_flush;
+  st.keeping.answered();
   const auto& c = st.items;
   // The lines' text first, to size the body exactly: a big cart's answer (50 lines are about
   // 11 KB) would otherwise outgrow a guess and be copied once more on every answer.
@@ -433,11 +437,9 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
         auto& cs = self->state;
         cs.flush_armed = false;
         persist(self);
-        if (cs.answers_since_flush <= 2) {
-          cs.snapshot_lines.release();
-          cs.answer_lines.release();
-        }
-        cs.answers_since_flush = 0;
+        // A cart that flushes again within ten write-behind periods is being edited.
+        if (cs.keeping.release_at_flush(cs.ctx->now_ms(), 10 * cs.ctx->cart_write_behind))
+          release_line_texts(cs);
       },
       [self](cart_retry_atom) {
         self->state.retry_armed = false;
@@ -449,6 +451,8 @@ caf::behavior cart_actor(self_t* self, std::string key, std::shared_ptr<const en
       },
       [self](durable_atom, bool ok) { on_durable(self, ok); },
       [self](idle_atom) {
+        if (self->state.keeping.release_at_idle())
+          release_line_texts(self->state);
         expire(self);
         on_idle_check(self);
       },
