@@ -154,7 +154,7 @@ TEST(RenderedLines, RandomChangesAlwaysGiveTheFreshText) {
 
 // A cart edited about every 150 ms answers once per 100 ms flush. The rule before kept the texts
 // only for more than two answers per flush, so such a cart rendered all its lines afresh for
-// every answer and every snapshot (with 1,000 carts of 50 lines under wrk, most of the CAF
+// every answer and every snapshot (with 1,000 carts of 50 lines under wrk, almost half of the CAF
 // workers' time).
 TEST(LineTextKeepingTest, ACartFlushingAgainSoonKeepsItsTextsWithOneAnswerPerFlush) {
   using std::chrono::milliseconds;
