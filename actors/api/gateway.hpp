@@ -76,9 +76,10 @@ public:
   virtual void wish_remove(const std::string& user_id, std::int64_t product_id, millis deadline,
                            callback<wishlist_answer> cb) = 0;
 
-  // Idempotency records (kind "idem", idempotency_api.hpp). `scope` is the record's key.
-  virtual void idem_begin(const std::string& scope, const std::string& fingerprint, millis deadline,
-                          callback<idem_answer> cb) = 0;
+  // Idempotency records (kind "idem", idempotency_api.hpp). `scope` is the record's key;
+  // `durable_mark` false keeps a new request's running mark in memory (see idem_begin_atom).
+  virtual void idem_begin(const std::string& scope, const std::string& fingerprint,
+                          bool durable_mark, millis deadline, callback<idem_answer> cb) = 0;
   virtual void idem_finish(const std::string& scope, const std::string& fingerprint,
                            std::int64_t attempt, stored_response response, millis deadline,
                            callback<bool> cb) = 0;

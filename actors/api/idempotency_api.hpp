@@ -18,6 +18,15 @@ namespace souk::actors {
 /// request and must finish or abort it, naming the answer's `attempt`), `in_flight` (a request with
 /// this key is still running and its lease has not run out), `mismatch` (the key was used with
 /// another fingerprint) or `done` (with the stored response).
+///
+/// `(idem_begin_atom, std::string fingerprint, bool durable_mark)`: the same; with
+/// `durable_mark` false a `new` request's running mark is kept in memory and answered at once,
+/// not written first. It still turns duplicates away while the record's actor lives (the actor
+/// is not passivated while the lease holds, and writes the mark when it is stopped), but a crash
+/// forgets it, so a retry after a crash runs at once (the durable mark makes it wait for the
+/// lease) and is not compared with the lost request's fingerprint. Only for requests that are
+/// idempotent by construction, where a second run has no second effect: a checkout, whose order
+/// id is derived from the key and whose cart answers a second run with the first run's order.
 using idem_begin_atom = caf::atom_constant<caf::atom("idembegin")>;
 /// `(idem_finish_atom, std::string fingerprint, std::int64_t attempt, stored_response)` →
 /// `bool` once stored; false when the record is not running that attempt (its lease ran out

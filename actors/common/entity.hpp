@@ -23,7 +23,8 @@ namespace souk::actors {
 // What every entity actor does the same way: count routed messages, write its snapshot before
 // it replies (coalescing writes), and passivate when idle. An entity's state struct derives
 // from `entity_base` and has `std::string encode() const` and `bool can_passivate() const`;
-// one that stores sub-records as snapshot parts also hides `entity_base::add_parts`.
+// one that stores sub-records as snapshot parts also hides `entity_base::add_parts`, and one
+// that keeps a change unwritten on purpose hides `entity_base::before_exit`.
 
 /// Self-sent when a snapshot write completed: `(durable_atom, bool ok)`.
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
@@ -42,6 +43,9 @@ struct entity_base {
   /// Adds the parts that changed since the last write to `s` (see persistence::snapshot_part).
   /// Entities stored whole have none.
   void add_parts(persistence::snapshot&) {}
+  /// Told to exit (see start_entity), before the last write: an entity that keeps something
+  /// unwritten on purpose marks it changed here.
+  void before_exit() {}
 };
 
 /// Loads the snapshot of the entity, or nullopt. Sets `version`.
@@ -139,6 +143,7 @@ template <class State>
 void start_entity(caf::stateful_actor<State>* self) {
   send_later(self, self->state.ctx->idle_timeout, idle_atom::value);
   self->set_exit_handler([self](caf::exit_msg& m) {
+    self->state.before_exit();
     when_durable(self, [self, reason = m.reason](bool) { self->quit(reason); });
   });
 }

@@ -371,9 +371,10 @@ public:
                    callback<wishlist_answer> cb) override {
     ask<wishlist_answer>({"user", id}, d, std::move(cb), wish_remove_atom::value, product_id);
   }
-  void idem_begin(const std::string& scope, const std::string& fingerprint, millis d,
-                  callback<idem_answer> cb) override {
-    ask<idem_answer>({"idem", scope}, d, std::move(cb), idem_begin_atom::value, fingerprint);
+  void idem_begin(const std::string& scope, const std::string& fingerprint, bool durable_mark,
+                  millis d, callback<idem_answer> cb) override {
+    ask<idem_answer>({"idem", scope}, d, std::move(cb), idem_begin_atom::value, fingerprint,
+                     durable_mark);
   }
   void idem_finish(const std::string& scope, const std::string& fingerprint, std::int64_t attempt,
                    stored_response r, millis d, callback<bool> cb) override {

@@ -21,6 +21,9 @@ struct idem_state : entity_base {
   std::int64_t started_at_ms = 0; ///< when the running request began (its lease)
   std::int64_t attempt = 0;       ///< of the running request; counts up, never reused
   stored_response response;
+  /// The running mark was not written (a begin without `durable_mark`): the record must not
+  /// be passivated while its lease holds, and is written when the actor is stopped.
+  bool mark_in_memory = false;
 
   // The snapshot is a JSON header line, then the stored response's body as it is: a body is
   // an order or a cart of several KB, and escaping it into a JSON string on every write (and
@@ -46,7 +49,16 @@ struct idem_state : entity_base {
     out += response.body;
     return out;
   }
-  bool can_passivate() const { return true; }
+  bool can_passivate() const {
+    return !(mark_in_memory && status == record_status::running &&
+             started_at_ms + ctx->idempotency_lease.count() > ctx->now_ms());
+  }
+  /// Stopped (a handoff, the node's stop): a mark kept in memory goes with the last write.
+  void before_exit() {
+    if (mark_in_memory && status == record_status::running)
+      dur.changed();
+    mark_in_memory = false;
+  }
 
   void decode(const std::string& text) {
     auto nl = text.find('\n');
@@ -80,10 +92,35 @@ struct idem_state : entity_base {
     fingerprint.clear();
     created_at_ms = started_at_ms = 0;
     response = {};
+    mark_in_memory = false;
   }
 };
 
 using self_t = caf::stateful_actor<idem_state>;
+
+/// A request begins under the key (see idem_begin_atom).
+caf::response_promise begin(self_t* self, const std::string& fingerprint, bool durable_mark) {
+  auto& s = self->state;
+  ++s.routed;
+  auto now = s.ctx->now_ms();
+  s.expire(now);
+  if (s.status != record_status::none && s.fingerprint != fingerprint)
+    return reply_when_durable(self, idem_answer{"mismatch", {}}, false);
+  if (s.status == record_status::done)
+    return reply_when_durable(self, idem_answer{"done", s.response}, false);
+  if (s.status == record_status::running &&
+      s.started_at_ms + s.ctx->idempotency_lease.count() > now)
+    return reply_when_durable(self, idem_answer{"in_flight", {}}, false);
+  // New, or a running request whose lease ran out: this caller takes it over.
+  if (s.status == record_status::none)
+    s.created_at_ms = now;
+  s.status = record_status::running;
+  s.fingerprint = fingerprint;
+  s.started_at_ms = now;
+  ++s.attempt;
+  s.mark_in_memory = !durable_mark;
+  return reply_when_durable(self, idem_answer{"new", {}, s.attempt}, durable_mark);
+}
 
 caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const entity_context> ctx) {
   auto& st = self->state;
@@ -94,25 +131,10 @@ caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const en
   start_entity(self);
   return {
       [self](idem_begin_atom, const std::string& fingerprint) {
-        auto& s = self->state;
-        ++s.routed;
-        auto now = s.ctx->now_ms();
-        s.expire(now);
-        if (s.status != record_status::none && s.fingerprint != fingerprint)
-          return reply_when_durable(self, idem_answer{"mismatch", {}}, false);
-        if (s.status == record_status::done)
-          return reply_when_durable(self, idem_answer{"done", s.response}, false);
-        if (s.status == record_status::running &&
-            s.started_at_ms + s.ctx->idempotency_lease.count() > now)
-          return reply_when_durable(self, idem_answer{"in_flight", {}}, false);
-        // New, or a running request whose lease ran out: this caller takes it over.
-        if (s.status == record_status::none)
-          s.created_at_ms = now;
-        s.status = record_status::running;
-        s.fingerprint = fingerprint;
-        s.started_at_ms = now;
-        ++s.attempt;
-        return reply_when_durable(self, idem_answer{"new", {}, s.attempt}, true);
+        return begin(self, fingerprint, true);
+      },
+      [self](idem_begin_atom, const std::string& fingerprint, bool durable_mark) {
+        return begin(self, fingerprint, durable_mark);
       },
       [self](idem_finish_atom, const std::string& fingerprint, std::int64_t attempt,
              stored_response& r) {
@@ -123,6 +145,7 @@ caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const en
           return reply_when_durable(self, false, false);
         s.status = record_status::done;
         s.response = std::move(r);
+        s.mark_in_memory = false;
         return reply_when_durable(self, true, true);
       },
       [self](idem_abort_atom, const std::string& fingerprint, std::int64_t attempt) {

@@ -130,7 +130,8 @@ response from_stored(const actors::stored_response& s) {
 
 void idempotent(const request_context& ctx, std::shared_ptr<const client_env> env,
                 const std::string& subject, bool required,
-                std::function<void(const std::string& scope, responder)> run, responder respond) {
+                std::function<void(const std::string& scope, responder)> run, responder respond,
+                bool in_memory_mark) {
   auto header = ctx.req.find("Idempotency-Key");
   if (header == ctx.req.end()) {
     if (required) {
@@ -158,7 +159,7 @@ void idempotent(const request_context& ctx, std::shared_ptr<const client_env> en
   auto trace = ctx.trace_id;
   auto deadline = env->call_deadline;
   env->gateway->idem_begin(
-      scope, fingerprint, deadline,
+      scope, fingerprint, !in_memory_mark, deadline,
       [env, scope, fingerprint, trace, deadline, run = std::move(run),
        respond = std::move(respond)](actors::call_status st, actors::idem_answer a) mutable {
         if (!st.ok()) {

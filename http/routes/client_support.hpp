@@ -72,9 +72,12 @@ std::string sha256_hex(std::string_view data);
 /// `required` (400 `idempotency_key_required`). `subject` empty means an anonymous caller: its
 /// key is then scoped by the body as well, so nobody can replay another caller's answer.
 /// `run` gets the key's scope digest (stable per principal and key) and the responder to use.
+/// `in_memory_mark`: the route is idempotent by construction (a second run of it has no second
+/// effect), so the key's running mark is not written before `run` starts (idem_begin_atom).
 void idempotent(const request_context& ctx, std::shared_ptr<const client_env> env,
                 const std::string& subject, bool required,
-                std::function<void(const std::string& scope, responder)> run, responder respond);
+                std::function<void(const std::string& scope, responder)> run, responder respond,
+                bool in_memory_mark = false);
 
 /// The version in a body this edge serialised with a trailing `"version":N` member (carts).
 std::int64_t version_of(const std::string& body);

@@ -284,7 +284,7 @@ TEST_F(GatewayTest, EveryUserAndIdempotencyCallReachesItsEntity) {
   EXPECT_EQ(list.product_ids, (std::vector<std::int64_t>{6, 5}));
 
   auto [b, begun] = call<actors::idem_answer>(
-      [&](auto cb) { gw.idem_begin("scope-1", "fp", deadline_, std::move(cb)); });
+      [&](auto cb) { gw.idem_begin("scope-1", "fp", true, deadline_, std::move(cb)); });
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(begun.code, "new");
   actors::stored_response resp{201, "application/json", "\"e\"", "/v1/x", "{\"ok\":true}"};
@@ -294,13 +294,13 @@ TEST_F(GatewayTest, EveryUserAndIdempotencyCallReachesItsEntity) {
   ASSERT_TRUE(f.ok());
   EXPECT_TRUE(finished);
   auto [b2, replay] = call<actors::idem_answer>(
-      [&](auto cb) { gw.idem_begin("scope-1", "fp", deadline_, std::move(cb)); });
+      [&](auto cb) { gw.idem_begin("scope-1", "fp", true, deadline_, std::move(cb)); });
   ASSERT_TRUE(b2.ok());
   EXPECT_EQ(replay.code, "done");
   EXPECT_EQ(replay.response.body, resp.body);
   EXPECT_EQ(replay.response.location, resp.location);
   call<actors::idem_answer>(
-      [&](auto cb) { gw.idem_begin("scope-2", "fp", deadline_, std::move(cb)); });
+      [&](auto cb) { gw.idem_begin("scope-2", "fp", true, deadline_, std::move(cb)); });
   auto [ab, aborted] =
       call<bool>([&](auto cb) { gw.idem_abort("scope-2", "fp", 1, deadline_, std::move(cb)); });
   ASSERT_TRUE(ab.ok());

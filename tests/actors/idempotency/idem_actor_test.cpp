@@ -47,6 +47,11 @@ protected:
                      stored_response r, std::int64_t attempt = 1) {
     return node.ask<bool>("idem", key, idem_finish_atom::value, fingerprint, attempt, std::move(r));
   }
+  /// A begin whose running mark stays in memory (idem_begin_atom with `durable_mark` false).
+  static idem_answer begin_in_memory(test::test_node& node, const std::string& key,
+                                     const std::string& fingerprint) {
+    return node.ask<idem_answer>("idem", key, idem_begin_atom::value, fingerprint, false);
+  }
   static bool abort(test::test_node& node, const std::string& key, const std::string& fingerprint,
                     std::int64_t attempt = 1) {
     return node.ask<bool>("idem", key, idem_abort_atom::value, fingerprint, attempt);
@@ -372,6 +377,70 @@ TEST_F(IdemActorTest, ARecordSurvivesPassivation) {
   node.run_for(5s);
   expect_same(begin(node, "k1", "fp").response, created());
   EXPECT_EQ(begin(node, "k2", "fp").code, "in_flight");
+}
+
+TEST_F(IdemActorTest, AnInMemoryMarkIsAnsweredWithoutAWriteAndTurnsDuplicatesAway) {
+  test::test_node node{dir_.path(), {}};
+  pending_call first{node, {"idem", "k1"}, idem_begin_atom::value, std::string{"fp"}, false};
+  run_without_writes(node);
+  ASSERT_TRUE(first.answered()) << "the answer does not wait for a write";
+  EXPECT_EQ(first.take<idem_answer>()->code, "new");
+  EXPECT_EQ(node.sink().held(), 0u) << "nothing to write";
+  node.settle();
+  EXPECT_EQ(stored_version(node, "k1"), 0);
+  // Duplicates are turned away as with a written mark, whichever kind of begin they are.
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "in_flight");
+  EXPECT_EQ(begin(node, "k1", "fp").code, "in_flight");
+  EXPECT_EQ(begin_in_memory(node, "k1", "other").code, "mismatch");
+  // Finishing writes the record, which replays from then on, also after a restart.
+  ASSERT_TRUE(finish(node, "k1", "fp", created()));
+  EXPECT_GT(stored_version(node, "k1"), 0);
+  node.restart_in_place(1s);
+  auto replay = begin_in_memory(node, "k1", "fp");
+  EXPECT_EQ(replay.code, "done");
+  expect_same(replay.response, created());
+}
+
+TEST_F(IdemActorTest, AnInMemoryMarkIsLostInACrashSoTheRetryRunsAtOnce) {
+  test::test_node node{dir_.path(), {}};
+  ASSERT_EQ(begin_in_memory(node, "k1", "fp").code, "new");
+  node.restart_in_place(1s);
+  auto retry = begin_in_memory(node, "k1", "fp");
+  EXPECT_EQ(retry.code, "new") << "no lease to wait for: the request it marked died";
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "in_flight");
+  ASSERT_TRUE(finish(node, "k1", "fp", created(), retry.attempt));
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "done");
+}
+
+TEST_F(IdemActorTest, AnInMemoryMarkKeepsItsRecordActiveWhileTheLeaseHolds) {
+  test::node_options opts;
+  opts.idle_timeout = 1s;
+  test::test_node node{dir_.path(), opts};
+  ASSERT_EQ(begin_in_memory(node, "k1", "fp").code, "new");
+  ASSERT_EQ(begin(node, "k2", "fp").code, "new");
+  node.run_for(lease - 2s);
+  // Passivated, k1 would come back from its (empty) snapshot and run a duplicate.
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "in_flight");
+  EXPECT_EQ(begin(node, "k2", "fp").code, "in_flight");
+  node.run_for(5s);
+  // The lease ran out: the record may go, and a retry takes the key over either way.
+  auto retry = begin_in_memory(node, "k1", "fp");
+  EXPECT_EQ(retry.code, "new");
+  ASSERT_TRUE(finish(node, "k1", "fp", created(), retry.attempt));
+  node.run_for(5s);
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "done") << "a done record was written";
+}
+
+TEST_F(IdemActorTest, AnInMemoryMarkIsWrittenWhenTheNodeStops) {
+  {
+    test::test_node node{dir_.path(), {}};
+    ASSERT_EQ(begin_in_memory(node, "k1", "fp").code, "new");
+    EXPECT_EQ(stored_version(node, "k1"), 0);
+  } // a clean stop (or a handoff): every entity writes what it kept unwritten
+  test::test_node node{dir_.path(), {}};
+  EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "in_flight")
+      << "the record's next owner knows the request is running";
+  EXPECT_EQ(begin_in_memory(node, "k1", "other").code, "mismatch");
 }
 
 } // namespace
