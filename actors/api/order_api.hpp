@@ -59,12 +59,16 @@ struct checkout_cmd {
   std::string region;
   std::string city;
   std::string address;
+  /// Which freeze of the cart sends this (opaque to the order, which keeps the one it was
+  /// created from and names it in its answers): a cart that froze again for an order that
+  /// already exists learns from it that the order holds other lines than its own.
+  std::string cart_token;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkout_cmd& x) {
   return f(caf::meta::type_name("checkout_cmd"), x.order_id, x.user_id, x.idempotency_key,
-           x.currency, x.lines, x.region, x.city, x.address);
+           x.currency, x.lines, x.region, x.city, x.address, x.cart_token);
 }
 
 /// An order as the API shows it. `code` is empty on success, otherwise a stable snake_case
@@ -74,11 +78,12 @@ struct order_answer {
   std::string code;
   std::string status;
   std::string body;
+  std::string cart_token; ///< the checkout_cmd::cart_token the order was created from
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_answer& x) {
-  return f(caf::meta::type_name("order_answer"), x.code, x.status, x.body);
+  return f(caf::meta::type_name("order_answer"), x.code, x.status, x.body, x.cart_token);
 }
 
 } // namespace souk::actors

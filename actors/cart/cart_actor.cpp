@@ -205,8 +205,16 @@ std::chrono::milliseconds checkout_timeout(const entity_context& ctx) {
                                    (std::max(ctx.saga.max_attempts, 1) + 1));
 }
 
+/// Which freeze of the cart this is (checkout_cmd::cart_token): freezing keeps the version
+/// and touches the cart, and a frozen cart changes neither, so the pair names this freeze and
+/// no other (a later freeze comes with a later touch) and is the same after a restart.
+std::string freeze_token(const cart& items) {
+  return std::to_string(items.version()) + "@" + std::to_string(items.touched_at_ms());
+}
+
 checkout_cmd order_command(const cart_state& st) {
   checkout_cmd cmd;
+  cmd.cart_token = freeze_token(st.items);
   cmd.order_id = st.pending->order_id;
   cmd.user_id = st.ref.key;
   cmd.idempotency_key = st.pending->idempotency_key;
@@ -228,11 +236,15 @@ void on_order_answer(self_t* self, const std::string& order_id, order_answer a) 
   st.failures = 0;
   if (!st.pending || st.pending->order_id != order_id)
     return;
+  // An order created from another freeze (a key retried after a newer checkout, when its
+  // first answer was not kept) took that freeze's lines, not these: it answers as it stands
+  // and the buyer keeps the cart.
+  bool ours = a.cart_token.empty() || a.cart_token == freeze_token(st.items);
   apply(self, [&](cart& c, std::int64_t now) {
-    if (a.code.empty())
+    if (a.code.empty() && ours)
       c.checked_out(order_id, now); // the order exists: its lines are the order's now
     else
-      c.unfreeze(order_id, now); // no order: the buyer keeps the cart
+      c.unfreeze(order_id, now); // no order, or not from these lines: the buyer keeps the cart
   });
   st.pending.reset();
   st.probe = false;
@@ -295,7 +307,7 @@ caf::result<order_answer> checkout(self_t* self, cart_checkout_cmd& c) {
     return rp;
   }
   if (c.order_id.empty() || !items.frozen_for().empty())
-    return order_answer{to_string(cart_error::frozen), "", ""};
+    return order_answer{to_string(cart_error::frozen), "", "", ""};
   if (c.order_id == st.last_order) {
     // A retry of a checkout already answered: the order as it stands, the cart untouched. Sent
     // without lines, so it can never create an order from what the cart holds now.
@@ -308,7 +320,7 @@ caf::result<order_answer> checkout(self_t* self, cart_checkout_cmd& c) {
     return rp;
   }
   if (items.empty())
-    return order_answer{"cart_empty", "", ""};
+    return order_answer{"cart_empty", "", "", ""};
   items.freeze(c.order_id, st.ctx->now_ms());
   st.pending = std::move(c);
   st.probe = false;

@@ -49,7 +49,7 @@ struct order_actor_state : entity_base {
 using self_t = caf::stateful_actor<order_actor_state>;
 
 order_answer answer_of(const order_state_machine& m, std::string code = {}) {
-  return {std::move(code), to_string(m.status()), m.view_text()};
+  return {std::move(code), to_string(m.status()), m.view_text(), m.cart_token()};
 }
 
 void handle(self_t* self, std::vector<saga_command> cmds);
@@ -321,7 +321,7 @@ caf::result<order_answer> start_return(self_t* self,
   auto& s = self->state;
   ++s.routed;
   if (!s.saga)
-    return order_answer{"unknown_entity", "", ""};
+    return order_answer{"unknown_entity", "", "", ""};
   std::vector<saga_command> cmds;
   auto refusal = s.saga->request_return(s.ctx->now_ms(), units, reason, cmds);
   if (refusal != return_refusal::none)
@@ -354,7 +354,7 @@ caf::behavior order_actor(self_t* self, std::string order_id,
         auto rp = self->make_response_promise();
         if (!s.saga) {
           if (c.lines.empty()) {
-            rp.deliver(order_answer{"cart_empty", "", ""});
+            rp.deliver(order_answer{"cart_empty", "", "", ""});
             return rp;
           }
           std::vector<order_line> lines;
@@ -371,6 +371,7 @@ caf::behavior order_actor(self_t* self, std::string order_id,
           s.saga.emplace(c.order_id.empty() ? s.ref.key : c.order_id, c.user_id, c.idempotency_key,
                          std::move(lines), shipping_address{c.region, c.city, c.address},
                          c.currency, now, s.ctx->saga);
+          s.saga->set_cart_token(std::move(c.cart_token));
           s.checkout_waiters.push_back(rp);
           auto cmds = s.saga->start(now);
           settle(self, std::move(cmds), true);
@@ -384,14 +385,14 @@ caf::behavior order_actor(self_t* self, std::string order_id,
         auto& s = self->state;
         ++s.routed;
         if (!s.saga)
-          return order_answer{"unknown_entity", "", ""};
+          return order_answer{"unknown_entity", "", "", ""};
         return reply_when_durable(self, answer_of(*s.saga), false);
       },
       [self](cancel_atom) -> caf::result<order_answer> {
         auto& s = self->state;
         ++s.routed;
         if (!s.saga)
-          return order_answer{"unknown_entity", "", ""};
+          return order_answer{"unknown_entity", "", "", ""};
         std::vector<saga_command> cmds;
         auto before = s.saga->version();
         if (!s.saga->request_cancel(s.ctx->now_ms(), cmds)) {
@@ -425,14 +426,14 @@ caf::behavior order_actor(self_t* self, std::string order_id,
       [self](saga_retry_atom) -> caf::result<order_answer> {
         ++self->state.routed;
         if (!self->state.saga)
-          return order_answer{"unknown_entity", "", ""};
+          return order_answer{"unknown_entity", "", "", ""};
         feed(self, [](order_state_machine& m, std::int64_t now) { return m.retry(now); });
         return reply_when_durable(self, answer_of(*self->state.saga), false);
       },
       [self](saga_compensate_atom) -> caf::result<order_answer> {
         ++self->state.routed;
         if (!self->state.saga)
-          return order_answer{"unknown_entity", "", ""};
+          return order_answer{"unknown_entity", "", "", ""};
         feed(self, [](order_state_machine& m, std::int64_t now) { return m.compensate(now); });
         return reply_when_durable(self, answer_of(*self->state.saga), false);
       },

@@ -1015,6 +1015,8 @@ std::string order_state_machine::encode() const {
   w.key("schema").value(std::int64_t{1});
   w.key("id").value(id_).key("user_id").value(user_id_);
   w.key("idempotency_key").value(idempotency_key_);
+  if (!cart_token_.empty())
+    w.key("cart_token").value(cart_token_);
   w.key("lines").begin_array();
   for (auto& l : lines_) {
     w.begin_object();
@@ -1090,6 +1092,7 @@ order_state_machine order_state_machine::from_json(const nlohmann::json& j,
   j.at("id").get_to(m.id_);
   j.at("user_id").get_to(m.user_id_);
   j.at("idempotency_key").get_to(m.idempotency_key_);
+  m.cart_token_ = j.value("cart_token", std::string{});
   for (auto& x : j.at("lines")) {
     order_line l;
     x.at("sku").get_to(l.sku);

@@ -257,6 +257,10 @@ public:
   const std::string& id() const { return id_; }
   const std::string& user_id() const { return user_id_; }
   const std::string& idempotency_key() const { return idempotency_key_; }
+  /// The freeze of the cart the order was created from (checkout_cmd::cart_token); empty for
+  /// orders created before souk kept it. Set once, before the first snapshot.
+  const std::string& cart_token() const { return cart_token_; }
+  void set_cart_token(std::string token) { cart_token_ = std::move(token); }
   order_status status() const { return status_; }
   saga_phase phase() const { return phase_; }
   int attempt() const { return attempt_; }
@@ -323,6 +327,7 @@ private:
   std::string id_;
   std::string user_id_;
   std::string idempotency_key_;
+  std::string cart_token_;
   std::vector<order_line> lines_;
   shipping_address shipping_;
   std::string currency_;

@@ -438,6 +438,43 @@ TEST_F(CartActorTest, WhileFrozenChangesAreRefusedAndARetryGetsTheSameAnswer) {
   EXPECT_EQ(reserved(node, "sku-b"), 0);
 }
 
+TEST_F(CartActorTest, AnOldCheckoutRetriedAfterANewerOneLeavesTheNewCartAlone) {
+  test::test_node node{dir_.path(), options()};
+  add(node, "u1", item("sku-a", 1));
+  ASSERT_EQ(node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o4")).code,
+            "");
+  add(node, "u1", item("sku-b", 1));
+  ASSERT_EQ(node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o5")).code,
+            "");
+  // The client retries its first key (its answer was a 202, so the key was released) after
+  // the second checkout, with new lines in the cart. The cart does not remember o4 as its
+  // last order, so it freezes for o4 and asks it: o4 exists and answers as it stands, and must
+  // not take the new lines with it.
+  add(node, "u1", item("sku-c", 1));
+  auto late = node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o4"));
+  EXPECT_EQ(late.code, "");
+  EXPECT_EQ(late.status, "PENDING_PAYMENT");
+  EXPECT_EQ(json::parse(late.body)["lines"].size(), 1u);
+  auto cart = body(get(node, "u1"));
+  ASSERT_EQ(cart["items"].size(), 1u) << "the new line stays in the cart";
+  EXPECT_EQ(cart["items"][0]["sku"], "sku-c");
+  EXPECT_EQ(reserved(node, "sku-c"), 0) << "the new line is not reserved";
+  EXPECT_EQ(add(node, "u1", item("sku-a", 1)).code, "") << "not frozen";
+
+  // The same after a restart: the order keeps which freeze created it in its snapshot.
+  ASSERT_EQ(node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o6")).code,
+            "");
+  add(node, "u1", item("sku-a", 3));
+  node.advance(200ms); // the cart's write-behind
+  node.restart_in_place(1s);
+  auto again = node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o4"));
+  EXPECT_EQ(again.status, "PENDING_PAYMENT");
+  EXPECT_EQ(json::parse(again.body)["lines"][0]["sku"], "sku-a");
+  cart = body(get(node, "u1"));
+  ASSERT_EQ(cart["items"].size(), 1u);
+  EXPECT_EQ(cart["items"][0]["qty"], 3);
+}
+
 TEST_F(CartActorTest, CheckoutOfAnEmptyCartIsCartEmpty) {
   test::test_node node{dir_.path(), options()};
   auto a = node.ask<order_answer>("cart", "u1", cart_checkout_atom::value, checkout("o6"));
