@@ -1,6 +1,7 @@
 #include "bank/callback_sender.hpp"
 
 #include "base/log.hpp"
+#include "base/thread.hpp"
 #include "http/signature.hpp"
 
 #include <atomic>
@@ -73,7 +74,10 @@ public:
   impl(sender_options options, std::function<void(const event&)> delivered)
       : options_(std::move(options)), delivered_(std::move(delivered)),
         work_(asio::make_work_guard(ioc_)) {
-    thread_ = std::thread{[this] { ioc_.run(); }};
+    thread_ = std::thread{[this] {
+      base::name_this_thread("bank-callbacks");
+      ioc_.run();
+    }};
   }
 
   /// One attempt at one copy of one event.

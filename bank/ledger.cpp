@@ -119,8 +119,8 @@ persistence::result<std::unique_ptr<ledger>> ledger::open(const std::string& pat
   if (auto st = checkpoint_db->exec("PRAGMA busy_timeout=5000"); !st.ok())
     return st;
   // SQLite's defaults for the thresholds (1,000 pages), and a cap of 10,000.
-  out->checkpointer_ =
-      std::make_unique<persistence::checkpointer>(std::move(*checkpoint_db), 1'000, 10'000);
+  out->checkpointer_ = std::make_unique<persistence::checkpointer>(std::move(*checkpoint_db), 1'000,
+                                                                   10'000, "bank-checkpoint");
   out->checkpointer_->install(out->db_);
   auto tag = out->meta("tag");
   if (tag) {

@@ -1,5 +1,7 @@
 #include "http/password.hpp"
 
+#include "base/thread.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -129,6 +131,7 @@ void password_hasher::hash(std::string password,
     return;
   }
   boost::asio::post(pool_->threads_, [this, pw = std::move(password), done = std::move(done)] {
+    base::name_this_thread("souk-kdf"); // the pool's threads are Asio's: named by their work
     std::optional<std::string> out;
     try {
       out = hash_password(pw, iterations_);
@@ -148,6 +151,7 @@ void password_hasher::verify(std::string password, std::string record,
   }
   boost::asio::post(pool_->threads_, [this, pw = std::move(password), rec = std::move(record),
                                       done = std::move(done)] {
+    base::name_this_thread("souk-kdf");
     bool ok = verify_password(pw, rec);
     pending_.fetch_sub(1);
     done(ok);

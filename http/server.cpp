@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "base/log.hpp"
+#include "base/thread.hpp"
 #include "http/problem.hpp"
 #include "http/sse.hpp"
 #include "http/stream_queue.hpp"
@@ -717,7 +718,10 @@ std::string server::impl::start() {
     work_.emplace_back(loop->get_executor());
   do_accept();
   for (auto& loop : loops_)
-    threads_.emplace_back([&loop = *loop] { loop.run(); });
+    threads_.emplace_back([&loop = *loop] {
+      base::name_this_thread("souk-http");
+      loop.run();
+    });
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "persistence/checkpointer.hpp"
 
 #include "base/log.hpp"
+#include "base/thread.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,10 +10,14 @@
 
 namespace souk::persistence {
 
-checkpointer::checkpointer(connection db, std::size_t wake_pages, std::size_t max_pages)
+checkpointer::checkpointer(connection db, std::size_t wake_pages, std::size_t max_pages,
+                           std::string thread_name)
     : db_(std::move(db)), wake_pages_(std::max<std::size_t>(wake_pages, 1)),
       max_pages_(std::max(max_pages, wake_pages_)) {
-  thread_ = std::thread{[this] { run(); }};
+  thread_ = std::thread{[this, name = std::move(thread_name)] {
+    base::name_this_thread(name);
+    run();
+  }};
 }
 
 checkpointer::~checkpointer() {

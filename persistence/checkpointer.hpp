@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace souk::persistence {
@@ -35,8 +36,10 @@ struct checkpoint_stats {
 /// `max_pages` pages.
 class checkpointer {
 public:
-  /// Takes over `db` (a connection to the same file) and starts the thread.
-  checkpointer(connection db, std::size_t wake_pages, std::size_t max_pages);
+  /// Takes over `db` (a connection to the same file) and starts the thread, named
+  /// `thread_name` (see base::name_this_thread).
+  checkpointer(connection db, std::size_t wake_pages, std::size_t max_pages,
+               std::string thread_name = "souk-checkpoint");
   checkpointer(const checkpointer&) = delete;
   checkpointer& operator=(const checkpointer&) = delete;
   ~checkpointer();

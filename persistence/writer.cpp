@@ -1,6 +1,7 @@
 #include "persistence/writer.hpp"
 
 #include "base/log.hpp"
+#include "base/thread.hpp"
 #include "base/time.hpp"
 
 #include <chrono>
@@ -56,7 +57,10 @@ writer::writer(connection db, const config::store_settings& settings, connection
   put_part_ = db_.prepare(put_part_sql);
   delete_part_ = db_.prepare(delete_part_sql);
   delete_parts_ = db_.prepare(delete_parts_sql);
-  thread_ = std::thread{[this] { run(); }};
+  thread_ = std::thread{[this] {
+    base::name_this_thread("souk-writer");
+    run();
+  }};
 }
 
 writer::~writer() {

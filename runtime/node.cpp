@@ -17,6 +17,7 @@
 #include "bank/routes.hpp"
 #include "bank/service.hpp"
 #include "base/log.hpp"
+#include "base/thread.hpp"
 #include "base/time.hpp"
 #include "http/auth.hpp"
 #include "http/password.hpp"
@@ -277,6 +278,7 @@ namespace {
 /// not grow with every key ever used.
 void start_idempotency_sweeper(node::parts& p, std::chrono::seconds ttl) {
   p.sweeper = std::thread{[&p, ttl] {
+    base::name_this_thread("souk-idem-sweep");
     std::unique_lock<std::mutex> lock{p.sweep_mtx};
     while (!p.sweep_cv.wait_for(lock, std::chrono::hours(1), [&p] { return p.sweep_stop; })) {
       auto cutoff = base::unix_millis(std::chrono::system_clock::now() - ttl);

@@ -1,5 +1,7 @@
 #include "actors/common/timer_wheel.hpp"
 
+#include "base/thread.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -16,7 +18,10 @@ constexpr auto never = std::numeric_limits<std::int64_t>::max();
 timer_wheel::timer_wheel(std::chrono::milliseconds resolution)
     : resolution_(std::max(resolution, std::chrono::milliseconds{1})) {
   sleeping_until_ = never;
-  thread_ = std::thread{[this] { run(); }};
+  thread_ = std::thread{[this] {
+    base::name_this_thread("souk-timers");
+    run();
+  }};
 }
 
 timer_wheel::~timer_wheel() {

@@ -2,6 +2,7 @@
 
 #include "actors/api/errors.hpp"
 #include "actors/api/payment_api.hpp"
+#include "base/thread.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -74,7 +75,10 @@ public:
   explicit http_pool(std::size_t max_connections)
       : max_connections_(std::max<std::size_t>(1, max_connections)),
         work_(asio::make_work_guard(ioc_)) {
-    thread_ = std::thread{[this] { ioc_.run(); }};
+    thread_ = std::thread{[this] {
+      base::name_this_thread("souk-bank-client");
+      ioc_.run();
+    }};
   }
   http_pool(const http_pool&) = delete;
   http_pool& operator=(const http_pool&) = delete;
