@@ -154,8 +154,10 @@ caf::behavior idem_actor(self_t* self, std::string key, std::shared_ptr<const en
         if (s.status != record_status::running || s.fingerprint != fingerprint ||
             s.attempt != attempt)
           return reply_when_durable(self, false, false);
+        // A mark kept in memory of a record never written leaves nothing to undo on disk.
+        bool written = !s.mark_in_memory || s.version > 0;
         s.clear();
-        return reply_when_durable(self, true, true);
+        return reply_when_durable(self, true, written);
       },
       [self](durable_atom, bool ok) { on_durable(self, ok); },
       [self](idle_atom) { on_idle_check(self); },

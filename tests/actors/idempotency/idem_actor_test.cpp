@@ -431,6 +431,26 @@ TEST_F(IdemActorTest, AnInMemoryMarkKeepsItsRecordActiveWhileTheLeaseHolds) {
   EXPECT_EQ(begin_in_memory(node, "k1", "fp").code, "done") << "a done record was written";
 }
 
+TEST_F(IdemActorTest, AnAbortedInMemoryMarkOfANewKeyWritesNothing) {
+  test::test_node node{dir_.path(), {}};
+  auto writes = node.sink().writes;
+  auto first = begin_in_memory(node, "k1", "fp");
+  ASSERT_EQ(first.code, "new");
+  EXPECT_TRUE(abort(node, "k1", "fp", first.attempt));
+  EXPECT_EQ(node.sink().writes, writes) << "a 202 or 5xx must not leave an empty record behind";
+  EXPECT_FALSE(*node.store().load_snapshot("idem", "k1"));
+  auto second = begin_in_memory(node, "k1", "other");
+  EXPECT_EQ(second.code, "new") << "the key is free again";
+  // A key with a record on disk (here: a finished request past its retention) is written over.
+  ASSERT_TRUE(finish(node, "k1", "other", created(), second.attempt));
+  node.run_for(ttl);
+  auto later = begin_in_memory(node, "k1", "fp");
+  ASSERT_EQ(later.code, "new");
+  auto before = node.sink().writes;
+  EXPECT_TRUE(abort(node, "k1", "fp", later.attempt));
+  EXPECT_EQ(node.sink().writes, before + 1);
+}
+
 TEST_F(IdemActorTest, AnInMemoryMarkIsWrittenWhenTheNodeStops) {
   {
     test::test_node node{dir_.path(), {}};
