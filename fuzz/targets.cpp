@@ -130,18 +130,18 @@ public:
     if (c.city.size() % 3 == 0)
       return cb({"timeout", ""}, {});
     if (c.city.size() % 3 == 1)
-      return cb({}, {"insufficient_stock", "REJECTED", order(c.order_id, "REJECTED")});
-    cb({}, {"", "PENDING_PAYMENT", order(c.order_id, "PENDING_PAYMENT")});
+      return cb({}, {"insufficient_stock", "REJECTED", order(c.order_id, "REJECTED"), ""});
+    cb({}, {"", "PENDING_PAYMENT", order(c.order_id, "PENDING_PAYMENT"), ""});
   }
   void order_view(const std::string& id, millis, callback<actors::order_answer> cb) override {
-    cb({}, {"", "PAID", order(id, "PAID")});
+    cb({}, {"", "PAID", order(id, "PAID"), ""});
   }
   void order_cancel(const std::string& id, millis, callback<actors::order_answer> cb) override {
-    cb({}, {"not_cancellable", "SHIPPED", order(id, "SHIPPED")});
+    cb({}, {"not_cancellable", "SHIPPED", order(id, "SHIPPED"), ""});
   }
   void order_return(const std::string& id, std::vector<actors::checkout_line>, std::string, millis,
                     callback<actors::order_answer> cb) override {
-    cb({}, {"", "RETURNED", order(id, "RETURNED")});
+    cb({}, {"", "RETURNED", order(id, "RETURNED"), ""});
   }
   void user_create(actors::user_profile p, millis, callback<actors::user_answer> cb) override {
     cb({}, {"", std::move(p)});
@@ -170,7 +170,7 @@ public:
                    callback<actors::wishlist_answer> cb) override {
     cb({}, {id == 1 ? "" : "not_in_wishlist", {}});
   }
-  void idem_begin(const std::string&, const std::string&, millis,
+  void idem_begin(const std::string&, const std::string&, bool, millis,
                   callback<actors::idem_answer> cb) override {
     cb({}, {"new", {}, 1});
   }
